@@ -1,0 +1,92 @@
+"""Run the benchmark suites and write JSON plus a markdown table.
+
+Usage::
+
+    python benchmarks/run.py --profile smoke|regular|large [--suite rfm synth ...] [--peers]
+                             [--out benchmarks/results]
+
+Each ``benchmarks/bench_<suite>.py`` defines ``run(profile: str, peers: bool) -> list[dict]``
+whose rows come from ``_harness.record``. In the table, ``ratio`` is a row's wall time
+divided by clientseg's wall time for the same stage and size (so a peer at 5.0 is five times
+slower than clientseg); rows from one run share the process and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))
+
+from benchmarks._harness import PROFILES, machine  # noqa: E402
+
+
+def available_suites() -> list[str]:
+    """Names of the suites found beside this file (``bench_<name>.py``)."""
+    return sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``ratio`` = wall time / clientseg's wall time for the same suite, stage and size."""
+    size_keys = sorted({k for r in rows for k in r} - {
+        "suite", "stage", "tool", "wall_s", "cpu_s", "peak_mib", "ratio"} )
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return (r["suite"], r["stage"], *(r.get(k) for k in size_keys if k.startswith("n_")))
+    ours = {key(r): r["wall_s"] for r in rows if r["tool"] == "clientseg"}
+    for r in rows:
+        base = ours.get(key(r))
+        r["ratio"] = round(r["wall_s"] / base, 2) if base else None
+    return rows
+
+
+def to_markdown(rows: list[dict[str, Any]]) -> str:
+    """Render rows as one markdown table (columns in first-seen order)."""
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = ["" if r.get(c) is None else f"{r[c]:,}" if isinstance(r.get(c), int)
+                 else str(r[c]) for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the chosen suites, write the results; return an exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", choices=PROFILES, default="smoke")
+    parser.add_argument("--suite", nargs="*", default=None,
+                        help=f"suites to run (default: all of {available_suites()})")
+    parser.add_argument("--peers", action="store_true", help="also time the peer tools")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+    suites = args.suite or available_suites()
+    unknown = sorted(set(suites) - set(available_suites()))
+    if unknown:
+        parser.error(f"unknown suite(s) {unknown}; available: {available_suites()}")
+    rows: list[dict[str, Any]] = []
+    for name in suites:
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        print(f"[{time.strftime('%H:%M:%S')}] {name} ({args.profile})", flush=True)
+        rows += module.run(args.profile, peers=args.peers)
+    add_ratios(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"{args.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
+    payload = {"machine": machine(), "profile": args.profile, "rows": rows}
+    (args.out / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str))
+    table = f"Machine: {machine()}; profile `{args.profile}`.\n\n{to_markdown(rows)}\n"
+    (args.out / f"{stem}.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

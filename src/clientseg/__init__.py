@@ -1,0 +1,18 @@
+"""clientseg: statistical customer segmentation and scoring.
+
+RFM scoring, Ward hierarchical clustering with dendrogram cut selection, logistic
+scorecards on 100 points, and segment quality checks, for pandas users in notebooks and
+for benchmark runs on very large synthetic customer bases.
+
+``import clientseg`` never imports ``matplotlib.pyplot``: plotting functions import it
+when they are called.
+"""
+
+from clientseg import datasets, exceptions
+from clientseg._version import __version__
+
+__all__ = [
+    "__version__",
+    "datasets",
+    "exceptions",
+]

@@ -1,0 +1,375 @@
+"""Every check of user input lives here (STYLE.md: one home per decision).
+
+Messages name the parameter, the column, the problem, a count and the fix. Row positions in
+messages are 0-based positions (``df.iloc[pos]``), whatever the frame's index is.
+
+Nothing in this module modifies the objects it is given: conversions return new objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clientseg.exceptions import (
+    EmptyDataError,
+    InvalidDataError,
+    InvalidParameterError,
+    MissingColumnsError,
+)
+
+__all__: list[str] = []  # private module: nothing here is public API
+
+_MAX_LISTED = 12
+
+
+def _fmt_list(items: Iterable[Any], limit: int = _MAX_LISTED) -> str:
+    """Format items as a quoted, comma-separated list, truncated after ``limit`` items."""
+    items = list(items)
+    shown = ", ".join(repr(i) for i in items[:limit])
+    if len(items) > limit:
+        shown += f", ... ({len(items) - limit} more)"
+    return shown
+
+
+def _first_position(mask: np.ndarray) -> int:
+    """Return the 0-based position of the first True in a boolean array."""
+    return int(np.flatnonzero(mask)[0])
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def _values(n: int) -> str:
+    return f"{n:,} value" + ("" if n == 1 else "s")
+
+
+def check_options(param: str, value: Any, allowed: Sequence[Any]) -> Any:
+    """Check that ``value`` is one of ``allowed`` and return it.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the parameter, the value received and every accepted value.
+    """
+    if value not in allowed:
+        raise InvalidParameterError(
+            f"Parameter {param!r} must be one of {_fmt_list(allowed)}; got {value!r}."
+        )
+    return value
+
+
+def check_scalar(
+    param: str,
+    value: Any,
+    *,
+    kind: type | tuple[type, ...] = (int, float),
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> Any:
+    """Check a numeric parameter's type and range and return it.
+
+    Booleans are refused where a number is expected (``True`` is an ``int`` in Python).
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    numpy_ok = (int in kinds and isinstance(value, np.integer)) or (
+        float in kinds and isinstance(value, np.floating | np.integer)
+    )
+    if isinstance(value, bool) or not (isinstance(value, kinds) or numpy_ok):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise InvalidParameterError(
+            f"Parameter {param!r} must be {names}; got {value!r} of type {type(value).__name__}."
+        )
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        raise InvalidParameterError(f"Parameter {param!r} must be finite; got {value!r}.")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        left = "[" if low_inclusive else "("
+        right = "]" if high_inclusive else ")"
+        lo = "-inf" if low is None else repr(low)
+        hi = "inf" if high is None else repr(high)
+        raise InvalidParameterError(
+            f"Parameter {param!r} must be in {left}{lo}, {hi}{right}; got {value!r}."
+        )
+    return value
+
+
+def check_frame(frame: Any, *, param: str, min_rows: int = 1) -> pd.DataFrame:
+    """Check that ``frame`` is a pandas DataFrame with at least ``min_rows`` rows.
+
+    Returns the same object (never a copy): callers that transform it must copy first.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidDataError(
+            f"Parameter {param!r} must be a pandas DataFrame; got {type(frame).__name__}. "
+            f"Convert it with pandas.DataFrame(...) first."
+        )
+    if len(frame) < min_rows:
+        need = _rows(min_rows)
+        raise EmptyDataError(
+            f"Parameter {param!r} has {_rows(len(frame))}; at least {need} are needed."
+        )
+    return frame
+
+
+def check_columns(frame: pd.DataFrame, columns: Mapping[str, Any], *, frame_param: str) -> None:
+    """Check that every column named by a parameter is in ``frame``; list all missing at once.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The user's frame.
+    columns : mapping
+        Parameter name -> column name (``None`` values are skipped: optional columns).
+    frame_param : str
+        The name of the parameter that passed the frame, used in the message.
+
+    Raises
+    ------
+    MissingColumnsError
+        Listing every missing column with the parameter that named it and the columns present.
+    """
+    present = list(frame.columns)
+    present_set = set(present)
+    missing = [
+        (param, col) for param, col in columns.items() if col is not None and col not in present_set
+    ]
+    if missing:
+        listed = ", ".join(f"{col!r} ({param})" for param, col in missing)
+        n = len(missing)
+        noun = "column" if n == 1 else "columns"
+        raise MissingColumnsError(
+            f"{frame_param} is missing {n} {noun}: {listed}. Columns present: "
+            f"{_fmt_list(present)}. Pass the right names with the parameter(s) in brackets."
+        )
+
+
+def check_numeric_column(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    param: str,
+    allow_nan: bool = False,
+    allow_inf: bool = False,
+    allow_negative: bool = True,
+    negative_fix: str = "",
+    nan_fix: str = "Fill or drop them before the call.",
+) -> np.ndarray:
+    """Return a column as a float array after checking dtype, NaN, inf and sign.
+
+    The messages say how many values break the rule and the position of the first one.
+    """
+    series = frame[column]
+    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+        raise InvalidDataError(
+            f"Column {column!r} ({param}) must be numeric; it has dtype {series.dtype}. "
+            f"Convert it with pandas.to_numeric(...) first."
+        )
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    if not allow_nan:
+        bad = np.isnan(values)
+        if bad.any():
+            raise InvalidDataError(
+                f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that are NaN "
+                f"(first at row {_first_position(bad)}). {nan_fix}"
+            )
+    if not allow_inf:
+        bad = np.isinf(values)
+        if bad.any():
+            raise InvalidDataError(
+                f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that are inf "
+                f"(first at row {_first_position(bad)}). Replace them with finite numbers."
+            )
+    if not allow_negative:
+        bad = values < 0
+        if bad.any():
+            fix = negative_fix or "Remove or correct them before the call."
+            raise InvalidDataError(
+                f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that are negative "
+                f"(first at row {_first_position(bad)}). {fix}"
+            )
+    return values
+
+
+def coerce_datetime(
+    values: Any,
+    *,
+    column: str,
+    param: str,
+    timezone: str | None = None,
+) -> pd.Series:
+    """Parse values to naive ``datetime64[ns]`` with a documented time-zone policy.
+
+    Policy
+    ------
+    * Unparseable values raise, with their count and the first one (NaT/None stay missing
+      and are the caller's to count).
+    * Time-zone aware values with ``timezone=None`` raise: silently dropping an offset
+      moves purchases across midnight, which changes recency.
+    * With ``timezone="Europe/Paris"`` (any IANA name), aware values are converted to that
+      zone and made naive; naive values are taken to be in that zone already.
+
+    Returns a new Series (same index as the input when it was a Series).
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        parsed = series
+    elif pd.api.types.is_datetime64_dtype(series.dtype):
+        return series.astype("datetime64[ns]")
+    else:
+        parsed = _parse_datetimes(series, column=column, param=param)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        if timezone is None:
+            raise InvalidDataError(
+                f"Column {column!r} ({param}) is time-zone aware ({parsed.dtype.tz}); "
+                f"{_values(int(parsed.notna().sum()))} would lose their offset. Pass "
+                f"timezone='UTC' (or the zone your business day is in, e.g. 'Europe/Paris') "
+                f"to convert every date to that zone."
+            )
+        try:
+            parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
+        except Exception as exc:  # unknown zone names surface from the tz database
+            raise InvalidParameterError(
+                f"Parameter 'timezone' must be an IANA time-zone name such as 'UTC' or "
+                f"'Europe/Paris'; got {timezone!r} ({exc})."
+            ) from exc
+    return parsed.astype("datetime64[ns]")
+
+
+def _parse_datetimes(series: pd.Series, *, column: str, param: str) -> pd.Series:
+    """Parse strings/objects to datetimes; raise naming the unparseable ones."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
+        raise InvalidDataError(
+            f"Column {column!r} ({param}) holds numbers (dtype {series.dtype}), not dates. "
+            f"Convert them first, e.g. pandas.to_datetime(col, unit='s') for epoch seconds."
+        )
+    missing = series.isna().to_numpy()
+    try:
+        parsed = pd.to_datetime(series, errors="coerce", format="mixed")
+    except (ValueError, TypeError):
+        # Mixed offsets (e.g. "+01:00" and "+02:00" in one column) need utc=True to parse.
+        aware = pd.to_datetime(series, errors="coerce", format="mixed", utc=True)
+        raise InvalidDataError(
+            f"Column {column!r} ({param}) mixes time-zone offsets "
+            f"({_values(int(aware.notna().sum()))} parsed). Pass timezone='UTC' (or your "
+            f"business zone) to convert them all to one zone."
+        ) from None
+    bad = parsed.isna().to_numpy() & ~missing
+    if bad.any():
+        first = _first_position(bad)
+        raise InvalidDataError(
+            f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that cannot be parsed "
+            f"as dates (first at row {first}: {series.iloc[first]!r}). Fix or drop them, or "
+            f"parse the column yourself with pandas.to_datetime(..., format=...)."
+        )
+    return parsed
+
+
+def check_array(
+    X: Any,
+    *,
+    param: str = "X",
+    min_samples: int = 1,
+    min_features: int = 1,
+    allow_nan: bool = False,
+) -> np.ndarray:
+    """Return ``X`` as a 2-D float64 array after checking shape, dtype, NaN and inf.
+
+    For a DataFrame, messages name the offending column. The input is never modified.
+    """
+    columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
+    if isinstance(X, pd.DataFrame):
+        non_numeric = [
+            c
+            for c in X.columns
+            if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+        ]
+        if non_numeric:
+            raise InvalidDataError(
+                f"{param} has {len(non_numeric)} non-numeric column(s): {_fmt_list(non_numeric)}."
+                f" Encode them first (clientseg's mixed-data encoder, or one-hot encoding)."
+            )
+    try:
+        arr = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidDataError(
+            f"{param} must be numeric and convertible to a float array ({exc})."
+        ) from exc
+    if arr.ndim == 1:
+        raise InvalidDataError(
+            f"{param} must be 2-D (samples x features); got a 1-D array of {arr.shape[0]} "
+            f"values. Reshape with X.reshape(-1, 1) for one feature."
+        )
+    if arr.ndim != 2:
+        raise InvalidDataError(f"{param} must be 2-D (samples x features); got {arr.ndim}-D.")
+    if arr.shape[0] < min_samples:
+        raise EmptyDataError(
+            f"{param} has {_rows(arr.shape[0])}; at least {_rows(min_samples)} are needed."
+        )
+    if arr.shape[1] < min_features:
+        raise EmptyDataError(
+            f"{param} has {arr.shape[1]} feature(s); at least {min_features} are needed."
+        )
+    for what, mask in (("NaN", None if allow_nan else np.isnan(arr)), ("inf", np.isinf(arr))):
+        if mask is None or not mask.any():
+            continue
+        row, col = (int(v) for v in np.argwhere(mask)[0])
+        where = f"column {columns[col]!r}" if columns is not None else f"column {col}"
+        raise InvalidDataError(
+            f"{param} contains {_values(int(mask.sum()))} that are {what} (first at row {row}, "
+            f"{where}). Impute or drop them before the call."
+        )
+    return arr
+
+
+def check_binary(y: Any, *, param: str, n_expected: int | None = None) -> np.ndarray:
+    """Return a 0/1 integer array, accepting bool, {0, 1} numbers; refuse anything else."""
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise InvalidDataError(f"{param} must be 1-D; got shape {arr.shape}.")
+    if n_expected is not None and arr.shape[0] != n_expected:
+        raise InvalidDataError(
+            f"{param} has {arr.shape[0]:,} values but the data have {n_expected:,} rows. "
+            f"Pass one value per row."
+        )
+    if arr.dtype == bool:
+        return arr.astype(np.int8)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise InvalidDataError(
+            f"{param} must be 0/1 (or bool); it has dtype {arr.dtype}. Map it to 0/1 first."
+        )
+    as_float = arr.astype(float)
+    nan = np.isnan(as_float)
+    if nan.any():
+        raise InvalidDataError(
+            f"{param} has {_values(int(nan.sum()))} that are NaN (first at row "
+            f"{_first_position(nan)}). Drop those rows or decide their outcome."
+        )
+    bad = (as_float != 0) & (as_float != 1)
+    if bad.any():
+        first = _first_position(bad)
+        raise InvalidDataError(
+            f"{param} must be binary 0/1; {_values(int(bad.sum()))} are neither (first at row "
+            f"{first}: {arr[first]!r}). Map it to 0/1 first."
+        )
+    return as_float.astype(np.int8)
+
+
+def check_length(values: Any, *, param: str, n_expected: int, against: str = "X") -> np.ndarray:
+    """Return ``values`` as a 1-D array of length ``n_expected`` or raise naming both sizes."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise InvalidDataError(f"{param} must be 1-D; got shape {arr.shape}.")
+    if arr.shape[0] != n_expected:
+        raise InvalidDataError(
+            f"{param} has {arr.shape[0]:,} values but {against} has {n_expected:,} rows. "
+            f"Pass one value per row of {against}, in the same order."
+        )
+    return arr

@@ -1,0 +1,68 @@
+"""Errors and warnings raised by clientseg.
+
+Every error subclasses :class:`ClientsegError`, itself a :class:`ValueError`, so code that
+already catches ``ValueError`` around a data-science call keeps working. Every warning
+subclasses :class:`ClientsegWarning` (a :class:`UserWarning`), so one filter silences or
+escalates all of them::
+
+    import warnings
+    import clientseg as cs
+    warnings.simplefilter("error", cs.exceptions.ClientsegWarning)
+
+Messages follow one pattern: the parameter, the column, the problem, a count, and the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClientsegError",
+    "ClientsegWarning",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "EmptyDataError",
+    "InvalidDataError",
+    "InvalidParameterError",
+    "MissingColumnsError",
+    "SeparationWarning",
+    "TiedValuesWarning",
+]
+
+
+class ClientsegError(ValueError):
+    """Base class of every error raised by clientseg on bad input."""
+
+
+class MissingColumnsError(ClientsegError):
+    """Columns named by parameters are absent from the frame (all of them listed at once)."""
+
+
+class EmptyDataError(ClientsegError):
+    """A frame or array has no rows (or no usable rows once exclusions are applied)."""
+
+
+class InvalidDataError(ClientsegError):
+    """Values in the data break a requirement: NaN, inf, wrong dtype, unparseable dates..."""
+
+
+class InvalidParameterError(ClientsegError):
+    """A parameter has a value outside what the function accepts."""
+
+
+class ClientsegWarning(UserWarning):
+    """Base class of every warning issued by clientseg."""
+
+
+class DataQualityWarning(ClientsegWarning):
+    """Rows were excluded or converted under a documented policy (they are also counted)."""
+
+
+class TiedValuesWarning(ClientsegWarning):
+    """Tied values leave fewer distinct scores or bands than were asked for."""
+
+
+class ConvergenceWarning(ClientsegWarning):
+    """An iterative fit stopped before meeting its convergence criterion."""
+
+
+class SeparationWarning(ClientsegWarning):
+    """A level or band perfectly (or nearly) separates the outcome; its estimate is unstable."""

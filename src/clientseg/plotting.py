@@ -1,0 +1,16 @@
+"""Every ``plot_*`` function of clientseg (the only public module that draws).
+
+Conventions (STYLE.md): ``plot_<thing>(data_or_result, *, ax=None, **kwargs) -> Axes``;
+with ``ax=None`` a new figure is made; only ``ax`` and ``ax.figure`` are touched; never
+``plt.show``, ``plt.title`` or ``savefig``. matplotlib is imported inside the functions, so
+importing this module does not import pyplot. Large inputs are truncated, never refused.
+
+The drawing code of each concept lives in a private module ``_plotting_<concept>.py``
+re-exported here, so the public import path is always ``clientseg.plotting``.
+"""
+
+from __future__ import annotations
+
+# Each concept's drawing code is re-exported below, one import line per private module.
+
+__all__: list[str] = []
