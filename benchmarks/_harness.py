@@ -43,7 +43,9 @@ class Measurement:
     peak_mib: float
 
 
-def measure(fn: Callable[..., Any], *args: Any, interval: float = 0.002, **kwargs: Any) -> Measurement:
+def measure(
+    fn: Callable[..., Any], *args: Any, interval: float = 0.002, **kwargs: Any
+) -> Measurement:
     """Run ``fn(*args, **kwargs)`` once; return result, wall, CPU and peak extra RSS (MiB)."""
     gc.collect()
     base = _rss_bytes()

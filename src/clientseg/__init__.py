@@ -8,11 +8,12 @@ for benchmark runs on very large synthetic customer bases.
 when they are called.
 """
 
-from clientseg import datasets, exceptions
+from clientseg import datasets, exceptions, synth
 from clientseg._version import __version__
 
 __all__ = [
     "__version__",
     "datasets",
     "exceptions",
+    "synth",
 ]
