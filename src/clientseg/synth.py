@@ -241,6 +241,11 @@ class GroundTruth:
     lapse_days : Series
         Whole days between a customer's last purchase day and the as-of day, minus one
         (0 = bought on the last day of the period), indexed by ``customer_id``.
+    active_days : Series
+        Days from the first to the last day of the customer's active window. Invoices
+        beyond the first follow a Poisson law of mean ``rate x multiplier x active_days /
+        365.25``; a one-time buyer's window is drawn too, but its single purchase falls on
+        the window's last day, so it cannot be read from the transactions.
     coefficients : DataFrame
         The true conversion model: columns ``criterion``, ``level``, ``coef``; the first row
         is ``("(intercept)", "", intercept)``; reference levels have ``coef`` 0.
@@ -259,6 +264,7 @@ class GroundTruth:
     start: pd.Timestamp
     end: pd.Timestamp
     lapse_days: pd.Series
+    active_days: pd.Series
     coefficients: pd.DataFrame
     bands: dict[str, tuple[float, ...]]
     reference_levels: dict[str, str]
@@ -330,11 +336,12 @@ def _level_codes(values: pd.Series, criterion: str) -> np.ndarray:
         return np.searchsorted(edges[1:-1], values.to_numpy(dtype=float), side="right")
     if criterion in ("income_band", "lead_origin"):
         levels = INCOME_BANDS if criterion == "income_band" else LEAD_ORIGINS
-        codes = pd.Categorical(values, categories=levels).codes
+        codes = pd.Index(levels).get_indexer(values.astype(object))
         if (codes < 0).any():
+            n_bad = int((codes < 0).sum())
             raise InvalidParameterError(
-                f"Column {criterion!r} of contacts has {int((codes < 0).sum())} values outside "
-                f"the model's levels {levels}; pass contacts from make_customer_base."
+                f"Column {criterion!r} of contacts has {n_bad} value(s) outside the model's "
+                f"levels {levels}; pass contacts drawn by make_customer_base."
             )
         return codes.astype(np.intp)
     return values.to_numpy(dtype=bool).astype(np.intp)
@@ -488,8 +495,10 @@ def _customer_block(
     # Lines: 1 + Poisson(0.6) per invoice; amount log-normal around the customer's level.
     n_lines = 1 + rng.poisson(_LINES_PER_INVOICE_EXTRA, size=owner.size)
     line_inv = np.repeat(np.arange(owner.size), n_lines)
+    # E[line] = basket / E[lines], so the mean invoice amount is the segment's basket.
     level = (np.log(params["basket"].to_numpy()[seg] / (1 + _LINES_PER_INVOICE_EXTRA))
-             - _LINE_SIGMA**2 / 2 + rng.normal(0.0, _CUSTOMER_SIGMA, size=n))
+             - (_LINE_SIGMA**2 + _CUSTOMER_SIGMA**2) / 2
+             + rng.normal(0.0, _CUSTOMER_SIGMA, size=n))
     line_owner = owner[line_inv]
     amount = np.round(np.exp(level[line_owner] + rng.normal(0.0, _LINE_SIGMA, line_inv.size)), 2)
     lines = {
@@ -498,7 +507,7 @@ def _customer_block(
         "seconds_before": before[line_inv],
         "amount": np.maximum(amount, 0.01),
     }
-    return seg, criteria, lapse, lines
+    return seg, criteria, np.stack([lapse, first - 1 - lapse]), lines
 
 
 def _validate_period(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp, int]:
@@ -515,6 +524,10 @@ def _validate_period(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp, 
             f"got start={start!r}, end={end!r}. Drop the zone, e.g. '2024-01-01'."
         )
     t0, t1 = t0.normalize(), t1.normalize()
+    if t1 < t0:
+        raise InvalidParameterError(
+            f"Parameter 'end' ({t1.date()}) is before 'start' ({t0.date()}); swap them."
+        )
     span = (t1 - t0).days + 1
     if span < 30:
         raise InvalidParameterError(
@@ -538,12 +551,15 @@ class BaseChunk:
         True segment of each of the chunk's customers.
     lapse_days : Series
         True days from the last purchase day to the as-of day, minus one.
+    active_days : Series
+        True length in days of each customer's active window (see :class:`GroundTruth`).
     """
 
     customers: pd.DataFrame
     transactions: pd.DataFrame
     segment: pd.Series
     lapse_days: pd.Series
+    active_days: pd.Series
 
 
 def _chunk(
@@ -565,10 +581,10 @@ def _chunk(
     for start in range(lo, hi, _BLOCK):
         rng = _block_rng(root, 0, start // _BLOCK)
         stop = min(start + _BLOCK, hi)
-        seg, crit, lapse, lines = _customer_block(rng, params, stop - start, span)
+        seg, crit, window, lines = _customer_block(rng, params, stop - start, span)
         crit_parts.append(crit)
         seg_parts.append(seg)
-        lapse_parts.append(lapse)
+        lapse_parts.append(window)
         invoice = lines["invoice"] + invoice_offset
         invoice_offset = int(invoice[-1]) + 1
         line_parts.append((lines["owner"] + start, invoice, lines["seconds_before"],
@@ -591,8 +607,10 @@ def _chunk(
     names = params.index.tolist()
     segment = pd.Series(pd.Categorical.from_codes(np.concatenate(seg_parts), categories=names),
                         index=ids, name="segment")
-    lapse_days = pd.Series(np.concatenate(lapse_parts), index=ids, name="lapse_days")
-    return BaseChunk(customers, transactions, segment, lapse_days), invoice_offset
+    window = np.concatenate(lapse_parts, axis=1)
+    lapse_days = pd.Series(window[0], index=ids, name="lapse_days")
+    active_days = pd.Series(window[1], index=ids, name="active_days")
+    return BaseChunk(customers, transactions, segment, lapse_days, active_days), invoice_offset
 
 
 def _segment_table(n_segments: int) -> pd.DataFrame:
@@ -820,6 +838,7 @@ def make_customer_base(
         transactions = transactions.take(order).reset_index(drop=True)
     segment = pd.concat([c.segment for c in chunks])
     lapse_days = pd.concat([c.lapse_days for c in chunks])
+    active_days = pd.concat([c.active_days for c in chunks])
     del chunks
     contacts = _make_contacts(root, params, n_contacts)
 
@@ -835,6 +854,7 @@ def make_customer_base(
         start=t0,
         end=t1,
         lapse_days=lapse_days,
+        active_days=active_days,
         coefficients=_coefficient_table(),
         bands=dict(CONVERSION_MODEL["bands"]),
         reference_levels={c: _levels(c)[0] for c in CONVERSION_MODEL["effects"]},
