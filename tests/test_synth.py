@@ -308,7 +308,8 @@ def test_design_refuses_levels_outside_the_model(small_base):
     contacts = small_base.contacts.iloc[:5].copy()
     contacts["lead_origin"] = contacts["lead_origin"].astype(str)
     contacts.iloc[0, contacts.columns.get_loc("lead_origin")] = "billboard"
-    with pytest.raises(InvalidParameterError, match=r"'lead_origin' of contacts has 1 value\(s\) outside"):
+    match = r"'lead_origin' of contacts has 1 value\(s\) outside"
+    with pytest.raises(InvalidParameterError, match=match):
         small_base.truth.design(contacts)
 
 
