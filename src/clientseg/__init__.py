@@ -10,10 +10,24 @@ when they are called.
 
 from clientseg import datasets, exceptions, synth
 from clientseg._version import __version__
+from clientseg.rfm import (
+    RFMScorer,
+    SegmentMap,
+    rfm_exclusions,
+    rfm_migration,
+    rfm_table,
+    to_clv_summary,
+)
 
 __all__ = [
+    "RFMScorer",
+    "SegmentMap",
     "__version__",
     "datasets",
     "exceptions",
+    "rfm_exclusions",
+    "rfm_migration",
+    "rfm_table",
     "synth",
+    "to_clv_summary",
 ]

@@ -12,5 +12,10 @@ re-exported here, so the public import path is always ``clientseg.plotting``.
 from __future__ import annotations
 
 # Each concept's drawing code is re-exported below, one import line per private module.
+from clientseg._plotting_rfm import plot_rfm_grid, plot_rfm_migration, plot_segment_sizes
 
-__all__: list[str] = []
+__all__: list[str] = [
+    "plot_rfm_grid",
+    "plot_rfm_migration",
+    "plot_segment_sizes",
+]

@@ -1,0 +1,996 @@
+"""RFM: from transaction lines to recency, frequency and monetary scores and named segments.
+
+* :func:`rfm_table` turns transaction lines into one row per customer under documented
+  policies (returns, missing ids, zero amounts, duplicates, time zones); every excluded row
+  is counted, see :func:`rfm_exclusions`.
+* :class:`RFMScorer` learns bin edges on one snapshot (quantiles or business thresholds)
+  and scores any later snapshot with the same edges, so scores compare over time; tied
+  values always share a score.
+* :class:`SegmentMap` names score cells with ordered rules (built-in: ``"rf_grid"``, 10
+  names on R×F, and ``"r_fm"``, 11 names on R×FM) and checks them for gaps and overlaps.
+* :func:`rfm_migration` tabulates segment changes between two snapshots.
+* :func:`to_clv_summary` exports the lifetimes / PyMC-Marketing summary (frequency =
+  repeat periods, recency = first to last purchase, T = first purchase to the end).
+
+Definitions, policies and pitfalls are written out in ``docs/user_guide/rfm.md``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from clientseg._rfm_maps import BUILTIN_MAPS, MapCheck, SegmentMap, fm_score
+from clientseg._rfm_transactions import (
+    RULES,
+    CleanLines,
+    check_policies,
+    clean_lines,
+    days,
+    distinct_per_group,
+    group_max,
+    group_min,
+)
+from clientseg._validation import check_options, check_scalar
+from clientseg.exceptions import (
+    InvalidDataError,
+    InvalidParameterError,
+    TiedValuesWarning,
+)
+
+__all__ = [
+    "CLV_COLUMNS",
+    "RFM_COLUMNS",
+    "SCORE_COLUMNS",
+    "MapCheck",
+    "MigrationResult",
+    "RFMScorer",
+    "SegmentMap",
+    "rfm_exclusions",
+    "rfm_migration",
+    "rfm_table",
+    "to_clv_summary",
+]
+
+#: Columns of :func:`rfm_table`, in order.
+RFM_COLUMNS = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_basket",
+    "first_purchase",
+    "last_purchase",
+    "tenure_days",
+)
+#: Columns of :meth:`RFMScorer.transform` on a customer table, in order.
+SCORE_COLUMNS = ("r_score", "f_score", "m_score", "rfm_cell", "rfm_score", "fm_score", "segment")
+#: Columns of :func:`to_clv_summary` (lifetimes / PyMC-Marketing names).
+CLV_COLUMNS = ("frequency", "recency", "T", "monetary_value")
+#: Row and column labels of :func:`rfm_migration` for customers absent from one snapshot.
+NEW = "(new)"
+LEFT = "(left)"
+
+_ATTRS_KEY = "clientseg.rfm"
+_ROLES = ("recency", "frequency", "monetary")
+_POLICY_OF_RULE = {
+    "missing_id": "missing_ids",
+    "missing_value": "missing_values",
+    "before_observation_start": "observation_period_start",
+    "after_observation_end": "observation_period_end",
+    "duplicate": "duplicates",
+    "zero_amount": "zero_amounts",
+    "return": "returns",
+    "no_purchase": "returns",
+}
+
+
+# ======================================================================================
+# rfm_table
+# ======================================================================================
+
+
+def rfm_table(
+    transactions: pd.DataFrame,
+    *,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str,
+    invoice_col: str | None = None,
+    observation_period_end: Any,
+    observation_period_start: Any = None,
+    returns: str = "raise",
+    missing_ids: str = "drop",
+    missing_values: str = "raise",
+    zero_amounts: str = "keep",
+    duplicates: str = "keep",
+    timezone: str | None = None,
+) -> pd.DataFrame:
+    """Aggregate transaction lines into one RFM row per customer.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction line (several lines may share an invoice). Never modified.
+    customer_id_col, datetime_col, monetary_value_col : str
+        Columns holding the customer id, the date-time of the line and its net amount.
+    invoice_col : str, optional
+        Column holding the invoice (order) id. With it, frequency counts distinct invoices;
+        without it, each line is one purchase.
+    observation_period_end : date-like
+        The analysis date (inclusive). There is no "today" default. Lines after it are
+        excluded and counted (rule ``after_observation_end``).
+    observation_period_start : date-like, optional
+        Start of the window (inclusive); earlier lines are excluded and counted.
+    returns : {"raise", "net", "drop"}, default "raise"
+        Lines with a negative amount (returns, cancellations, discounts). ``"raise"`` stops
+        with their count; ``"net"`` subtracts them from ``monetary`` (they never count as
+        purchases: frequency, first and last purchase ignore them, and customers with no
+        purchase line left are excluded under rule ``no_purchase``); ``"drop"`` excludes
+        them (rule ``return``).
+    missing_ids : {"drop", "raise"}, default "drop"
+        Lines without a customer id cannot be attributed: excluded (rule ``missing_id``)
+        or refused.
+    missing_values : {"raise", "drop"}, default "raise"
+        Lines with a missing date, amount or invoice id: refused or excluded (rule
+        ``missing_value``).
+    zero_amounts : {"keep", "drop", "raise"}, default "keep"
+        Lines with a zero amount. Kept, they count as purchases (free orders, samples).
+    duplicates : {"keep", "drop", "raise"}, default "keep"
+        Rows equal in every column to an earlier row. Kept by default (two identical lines
+        can be real); ``"drop"`` excludes them (rule ``duplicate``).
+    timezone : str, optional
+        Time-zone aware dates are refused unless a zone is named; with one (an IANA name
+        such as ``"Europe/Paris"``), aware dates and ``observation_period_end`` are
+        converted to it and naive dates are taken to be in it. Days are calendar days of
+        that zone.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id (sorted), with columns
+
+        - ``recency_days`` (int): calendar days from the last purchase to the analysis
+          date (0 = bought on the analysis date);
+        - ``frequency`` (int): distinct invoices with at least one purchase line (lines
+          when no ``invoice_col``);
+        - ``monetary`` (float): total net amount (returns subtracted under ``"net"``);
+        - ``avg_basket`` (float): ``monetary / frequency``;
+        - ``first_purchase``, ``last_purchase`` (datetime64): first and last purchase line;
+        - ``tenure_days`` (int): calendar days from the first purchase to the analysis date.
+
+        ``table.attrs["clientseg.rfm"]`` records the rows in, the rows used, the rows and
+        amount excluded by each rule, the returns netted and the policies; read it as a
+        table with :func:`rfm_exclusions`.
+
+    Raises
+    ------
+    MissingColumnsError
+        If a named column is absent (all missing ones listed).
+    InvalidDataError
+        If a ``"raise"`` policy meets its rows, or dates or amounts cannot be read.
+    EmptyDataError
+        If no row is left after the exclusions.
+
+    See Also
+    --------
+    rfm_exclusions : what each rule removed.
+    RFMScorer : scores and segments from this table.
+    to_clv_summary : the lifetimes / PyMC-Marketing summary.
+
+    Notes
+    -----
+    Rules apply in this order and a row counts under the first that removes it:
+    ``missing_id``, ``missing_value``, ``before_observation_start``,
+    ``after_observation_end``, ``duplicate``, ``zero_amount``, ``return``, ``no_purchase``.
+    The aggregation runs on integer codes (``np.bincount`` and ``np.maximum.at``), without
+    sorting when each invoice belongs to one customer.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clientseg.rfm import rfm_table, rfm_exclusions
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": pd.array([1, 1, 2, 2, None], dtype="Int64"),
+    ...     "invoice_id": ["A1", "A1", "B1", "C9", "D1"],
+    ...     "date": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-03-01",
+    ...                             "2025-03-05", "2025-03-07"]),
+    ...     "amount": [10.0, 5.0, 20.0, -5.0, 8.0],
+    ... })
+    >>> table = rfm_table(tx, customer_id_col="customer_id", datetime_col="date",
+    ...                   monetary_value_col="amount", invoice_col="invoice_id",
+    ...                   observation_period_end="2025-03-31", returns="net")
+    >>> table[["recency_days", "frequency", "monetary"]]  # doctest: +NORMALIZE_WHITESPACE
+                 recency_days  frequency  monetary
+    customer_id
+    1                      89          1      15.0
+    2                      30          1      15.0
+    >>> rfm_exclusions(table).loc[["missing_id", "kept"], ["rows", "amount"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+                rows  amount
+    rule
+    missing_id     1     8.0
+    kept           4    30.0
+    """
+    policies = check_policies(
+        returns=returns,
+        missing_ids=missing_ids,
+        missing_values=missing_values,
+        zero_amounts=zero_amounts,
+        duplicates=duplicates,
+        timezone=timezone,
+    )
+    lines = clean_lines(
+        transactions,
+        customer_id_col=customer_id_col,
+        datetime_col=datetime_col,
+        monetary_value_col=monetary_value_col,
+        invoice_col=invoice_col,
+        observation_period_end=observation_period_end,
+        observation_period_start=observation_period_start,
+        policies=policies,
+    )
+    return _aggregate(lines)
+
+
+def _aggregate(lines: CleanLines) -> pd.DataFrame:
+    """Per-customer RFM columns from cleaned lines (vectorised on integer codes)."""
+    codes, ns, amount = lines.codes, lines.ns, lines.amount
+    assert amount is not None
+    k = len(lines.customer_ids)
+    purchase = amount >= 0
+    all_purchase = bool(purchase.all())
+    p_codes = codes if all_purchase else codes[purchase]
+    p_ns = ns if all_purchase else ns[purchase]
+    monetary = np.bincount(codes, weights=amount, minlength=k)
+    if lines.invoice is None:
+        frequency = np.bincount(p_codes, minlength=k).astype(np.int64)
+    else:
+        p_inv = lines.invoice if all_purchase else lines.invoice[purchase]
+        frequency = distinct_per_group(p_codes, p_inv, k)
+    last = group_max(p_codes, p_ns, k)
+    first = group_min(p_codes, p_ns, k)
+    exclusions = dict(lines.exclusions)
+    netted = {"rows": int((~purchase).sum()), "amount": float(amount[~purchase].sum())}
+    has_purchase = frequency > 0
+    if has_purchase.all():
+        exclusions["no_purchase"] = {"rows": 0, "amount": 0.0}
+        ids = lines.customer_ids
+    else:
+        # Under returns="net", customers whose only lines are returns have no purchase to
+        # date recency from: they are excluded and counted.
+        lost = ~has_purchase[codes]
+        exclusions["no_purchase"] = {"rows": int(lost.sum()), "amount": float(amount[lost].sum())}
+        netted = {"rows": netted["rows"] - int(lost.sum()),
+                  "amount": netted["amount"] - float(amount[lost].sum())}
+        ids = lines.customer_ids[has_purchase]
+        monetary, frequency = monetary[has_purchase], frequency[has_purchase]
+        last, first = last[has_purchase], first[has_purchase]
+    end_day = days(lines.end_ns)
+    recency = end_day - days(last)
+    tenure = end_day - days(first)
+    table = pd.DataFrame(
+        {
+            "recency_days": recency.astype(np.int64),
+            "frequency": frequency,
+            "monetary": monetary,
+            "avg_basket": monetary / frequency,
+            "first_purchase": first.view("datetime64[ns]"),
+            "last_purchase": last.view("datetime64[ns]"),
+            "tenure_days": tenure.astype(np.int64),
+        },
+        index=ids,
+    )
+    n_excluded = sum(int(v["rows"]) for v in exclusions.values())
+    table.attrs[_ATTRS_KEY] = {
+        "n_rows_in": lines.n_rows_in,
+        "n_rows_used": lines.n_rows_in - n_excluded,
+        "amount_used": float(monetary.sum()),
+        "exclusions": {r: exclusions[r] for r in RULES},
+        "netted_returns": netted,
+        "observation_period_end": str(pd.Timestamp(lines.end_ns)),
+        "policies": lines.policies.as_dict(),
+    }
+    return table
+
+
+def rfm_exclusions(table: pd.DataFrame) -> pd.DataFrame:
+    """Return what each exclusion rule removed when ``table`` was built.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A result of :func:`rfm_table` or :func:`to_clv_summary` (the record lives in
+        ``table.attrs["clientseg.rfm"]``; pandas keeps it through selections and copies,
+        but merges and concatenations with other frames may drop it).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``rule`` in the order the rules apply, then ``kept``; columns ``rows``
+        (int), ``share`` (of the rows in), ``amount`` (sum of the rows' amounts) and
+        ``policy`` (the parameter and value that governed the rule). The ``rows`` column
+        sums to the number of rows passed in.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clientseg.rfm import rfm_table, rfm_exclusions
+    >>> tx = pd.DataFrame({"id": [1, 1, 2], "amount": [5.0, 0.0, 7.0],
+    ...                    "date": pd.to_datetime(["2025-01-01", "2025-01-02", "2026-01-01"])})
+    >>> t = rfm_table(tx, customer_id_col="id", datetime_col="date", monetary_value_col="amount",
+    ...               observation_period_end="2025-12-31", zero_amounts="drop")
+    >>> rfm_exclusions(t)["rows"].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'missing_id': 0, 'missing_value': 0, 'before_observation_start': 0,
+     'after_observation_end': 1, 'duplicate': 0, 'zero_amount': 1, 'return': 0,
+     'no_purchase': 0, 'kept': 1}
+    """
+    record = table.attrs.get(_ATTRS_KEY) if isinstance(table, pd.DataFrame) else None
+    if not record:
+        raise InvalidDataError(
+            "Parameter 'table' carries no exclusion record (attrs['clientseg.rfm']): pass the "
+            "frame returned by rfm_table or to_clv_summary, before merging or concatenating "
+            "it with other frames."
+        )
+    policies = record["policies"]
+    rows = []
+    for rule in RULES:
+        param = _POLICY_OF_RULE[rule]
+        if param in policies:
+            policy = f"{param}={policies[param]!r}"
+        elif rule == "before_observation_start":
+            policy = "observation_period_start"
+        else:
+            policy = f"observation_period_end={record['observation_period_end']!r}"
+        if rule == "no_purchase":
+            policy = "returns='net': customers with returns only"
+        ex = record["exclusions"][rule]
+        rows.append((rule, int(ex["rows"]), float(ex["amount"]), policy))
+    used_amount = record.get("amount_used", float("nan"))
+    rows.append(("kept", int(record["n_rows_used"]), float(used_amount), "used"))
+    out = pd.DataFrame(rows, columns=["rule", "rows", "amount", "policy"]).set_index("rule")
+    n_in = max(int(record["n_rows_in"]), 1)
+    out.insert(1, "share", out["rows"] / n_in)
+    return out
+
+
+# ======================================================================================
+# to_clv_summary
+# ======================================================================================
+
+_FREQS = ("D", "W", "M")
+
+
+def _periods(ns: np.ndarray | int, freq: str) -> Any:
+    """Period number of naive nanosecond timestamps: days, Monday-start weeks, or months."""
+    d = days(ns)
+    if freq == "D":
+        return d
+    if freq == "W":  # 1970-01-01 was a Thursday; weeks run Monday to Sunday (pandas "W")
+        return np.floor_divide(d + 3, 7)
+    months = np.asarray(ns, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    return months if np.ndim(ns) else int(months)
+
+
+def to_clv_summary(
+    transactions: pd.DataFrame,
+    *,
+    customer_id_col: str,
+    datetime_col: str,
+    observation_period_end: Any,
+    monetary_value_col: str | None = None,
+    freq: str = "D",
+    freq_multiplier: int = 1,
+    returns: str = "raise",
+    missing_ids: str = "drop",
+    missing_values: str = "raise",
+    zero_amounts: str = "keep",
+    duplicates: str = "keep",
+    timezone: str | None = None,
+) -> pd.DataFrame:
+    """Summarise transactions in the lifetimes / PyMC-Marketing convention for CLV models.
+
+    Dates are first cut to periods (``freq``); all lines of a customer in one period form
+    one purchase (their amounts are summed). Then, per customer:
+
+    - ``frequency``: number of *repeat* purchase periods (periods with a purchase, minus 1);
+    - ``recency``: time from the first to the last purchase period;
+    - ``T``: time from the first purchase period to the period of
+      ``observation_period_end``;
+    - ``monetary_value``: mean amount of the repeat purchase periods (0 when
+      ``frequency`` is 0); only with ``monetary_value_col``.
+
+    ``recency`` and ``T`` are in units of ``freq_multiplier`` periods (``freq="D",
+    freq_multiplier=7`` gives weeks measured to the day, as in Fader & Hardie's CDNOW
+    analysis). These are the names and meanings of ``lifetimes.utils.
+    summary_data_from_transaction_data`` and ``pymc_marketing.clv.utils.rfm_summary``; note
+    that they differ from :func:`rfm_table` (where recency runs from the last purchase to
+    the analysis date).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Transaction lines; never modified.
+    customer_id_col, datetime_col : str
+        Customer id and date-time columns.
+    observation_period_end : date-like
+        End of the calibration period (inclusive); later lines are excluded and counted.
+    monetary_value_col : str, optional
+        Amount column; adds ``monetary_value``.
+    freq : {"D", "W", "M"}, default "D"
+        Period: calendar days, weeks (Monday to Sunday) or calendar months.
+    freq_multiplier : int, default 1
+        Periods per unit of ``recency`` and ``T`` (7 with ``freq="D"`` gives weeks).
+    returns : {"raise", "drop"}, default "raise"
+        Negative amounts: refused or excluded. ``"net"`` is not offered: a return in a
+        period without a purchase has no purchase to be netted against in this summary.
+    missing_ids, missing_values, zero_amounts, duplicates, timezone
+        As in :func:`rfm_table`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id (sorted): ``frequency`` (int), ``recency``, ``T`` and, with
+        amounts, ``monetary_value`` (floats). The exclusion record is in ``attrs`` (see
+        :func:`rfm_exclusions`). PyMC-Marketing expects the id as a column:
+        ``summary.reset_index()`` gives it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clientseg.rfm import to_clv_summary
+    >>> tx = pd.DataFrame({"id": [1, 1, 1, 2],
+    ...                    "date": pd.to_datetime(["1997-01-01", "1997-01-01", "1997-01-15",
+    ...                                            "1997-01-08"]),
+    ...                    "spend": [10.0, 5.0, 20.0, 7.0]})
+    >>> to_clv_summary(tx, customer_id_col="id", datetime_col="date", monetary_value_col="spend",
+    ...                observation_period_end="1997-01-29", freq="D", freq_multiplier=7)
+    ... # doctest: +NORMALIZE_WHITESPACE
+        frequency  recency    T  monetary_value
+    id
+    1           1      2.0  4.0            20.0
+    2           0      0.0  3.0             0.0
+    """
+    check_options("freq", freq, _FREQS)
+    check_scalar("freq_multiplier", freq_multiplier, kind=int, low=1)
+    policies = check_policies(
+        returns=returns,
+        missing_ids=missing_ids,
+        missing_values=missing_values,
+        zero_amounts=zero_amounts,
+        duplicates=duplicates,
+        timezone=timezone,
+        returns_allowed=("raise", "drop"),
+    )
+    lines = clean_lines(
+        transactions,
+        customer_id_col=customer_id_col,
+        datetime_col=datetime_col,
+        monetary_value_col=monetary_value_col,
+        invoice_col=None,
+        observation_period_end=observation_period_end,
+        observation_period_start=None,
+        policies=policies,
+    )
+    k = len(lines.customer_ids)
+    period = _periods(lines.ns, freq)
+    p_min = int(period.min())
+    span = np.int64(int(period.max()) - p_min + 1)
+    key = lines.codes * span + (period - p_min)
+    group, uniq = pd.factorize(key)  # one group per (customer, period)
+    g_cust = uniq // span
+    g_period = uniq % span + p_min
+    n_periods = np.bincount(g_cust, minlength=k)
+    first = group_min(g_cust, g_period, k)
+    last = group_max(g_cust, g_period, k)
+    end_period = _periods(lines.end_ns, freq)
+    frequency = (n_periods - 1).astype(np.int64)
+    out = pd.DataFrame(
+        {
+            "frequency": frequency,
+            "recency": (last - first) / freq_multiplier,
+            "T": (end_period - first) / freq_multiplier,
+        },
+        index=lines.customer_ids,
+    )
+    if lines.amount is not None:
+        g_sum = np.bincount(group, weights=lines.amount, minlength=len(uniq))
+        total = np.bincount(g_cust, weights=g_sum, minlength=k)
+        first_sum = np.bincount(g_cust, weights=np.where(g_period == first[g_cust], g_sum, 0.0),
+                                minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mv = np.where(frequency > 0, (total - first_sum) / np.maximum(frequency, 1), 0.0)
+        out["monetary_value"] = mv
+    exclusions = dict(lines.exclusions)
+    exclusions["no_purchase"] = {"rows": 0, "amount": 0.0}
+    n_excluded = sum(int(v["rows"]) for v in exclusions.values())
+    out.attrs[_ATTRS_KEY] = {
+        "n_rows_in": lines.n_rows_in,
+        "n_rows_used": lines.n_rows_in - n_excluded,
+        "amount_used": float(lines.amount.sum()) if lines.amount is not None else float("nan"),
+        "exclusions": {r: exclusions[r] for r in RULES},
+        "netted_returns": {"rows": 0, "amount": 0.0},
+        "observation_period_end": str(pd.Timestamp(lines.end_ns)),
+        "policies": lines.policies.as_dict(),
+    }
+    return out
+
+
+# ======================================================================================
+# RFMScorer
+# ======================================================================================
+
+
+def _bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin number ``1 + #{edges < value}``: identical values always share a bin."""
+    return 1 + np.searchsorted(edges, values, side="left")
+
+
+def _resolve_map(segment_map: Any, n_bins: int) -> SegmentMap | None:
+    if segment_map is None:
+        return None
+    if isinstance(segment_map, str):
+        if segment_map not in BUILTIN_MAPS:
+            SegmentMap.from_name(segment_map)  # raises, listing the built-in names
+        smap = SegmentMap.from_name(segment_map)
+    elif isinstance(segment_map, SegmentMap):
+        smap = segment_map
+    else:
+        raise InvalidParameterError(
+            f"Parameter 'segment_map' must be None, a built-in name among "
+            f"{sorted(BUILTIN_MAPS)} or a SegmentMap; got {type(segment_map).__name__}."
+        )
+    if smap.n_bins != n_bins:
+        raise InvalidParameterError(
+            f"Parameter 'segment_map' ({smap.name!r}) is written for n_bins={smap.n_bins} "
+            f"but n_bins={n_bins}. Pass segment_map=None, or a SegmentMap(..., "
+            f"n_bins={n_bins})."
+        )
+    return smap
+
+
+class RFMScorer(TransformerMixin, BaseEstimator):
+    """Score recency, frequency and monetary value on 1..n_bins with edges learnt once.
+
+    ``fit`` learns bin edges per variable on one snapshot; ``transform`` scores any table
+    with those edges, so a customer's scores in two snapshots are comparable.
+
+    Parameters
+    ----------
+    n_bins : int, default 5
+        Number of scores per variable (2 to 99).
+    method : {"quantile", "thresholds"}, default "quantile"
+        ``"quantile"``: the inner edges are the ``k / n_bins`` quantiles of the fitted
+        table (numpy's linear interpolation). ``"thresholds"``: the edges are
+        ``thresholds``.
+    thresholds : mapping, optional
+        With ``method="thresholds"``: ``{"recency": [...], "frequency": [...], "monetary":
+        [...]}``, each ``n_bins - 1`` non-decreasing finite numbers (business cut-offs, or
+        ``bin_edges_`` of another scorer).
+    segment_map : str, SegmentMap or None, default "rf_grid"
+        Names the cells: ``"rf_grid"`` (10 names on R×F), ``"r_fm"`` (11 names on R×FM),
+        a :class:`SegmentMap`, or None for no ``segment`` column.
+    columns : tuple of 3 str, default ("recency_days", "frequency", "monetary")
+        The recency, frequency and monetary columns of a customer table.
+
+    Attributes
+    ----------
+    bin_edges_ : dict of str to ndarray
+        Inner edges per variable (keys ``"recency"``, ``"frequency"``, ``"monetary"``).
+        A value ``x`` gets bin ``1 + #{edges < x}`` (bins are closed on the right);
+        recency is reversed (``r_score = n_bins + 1 - bin``: 5 = most recent).
+    segment_map_ : SegmentMap or None
+        The map used to name cells.
+    table_input_ : bool
+        True when fitted on a customer table (a DataFrame with ``columns``).
+    n_features_in_ : int
+        Always 3.
+    feature_names_in_ : ndarray of str
+        Names of the 3 columns seen in fit, when X was a DataFrame.
+
+    Notes
+    -----
+    **Ties.** The score of a value depends on the value only, never on row order: identical
+    customers share a score. With heavy ties several quantile edges coincide (on Online
+    Retail, 34% of customers have one invoice, so the 20% quantile of frequency is 1) and
+    some scores stay unused; ``fit`` then warns with :class:`TiedValuesWarning` naming the
+    column and the edges. Scores keep their quantile meaning (a 5 is above the 80%
+    quantile) instead of being renumbered.
+
+    **Input.** ``X`` is a customer table (the output of :func:`rfm_table`, extra columns
+    ignored), in which case ``transform`` returns a DataFrame with :data:`SCORE_COLUMNS`
+    on the same index; or any 3-column numeric array (recency, frequency, monetary, in
+    that order), in which case ``transform`` returns an int array with the numeric scores
+    ``r_score, f_score, m_score, rfm_score, fm_score``. ``rfm_score = r + f + m`` and
+    ``fm_score = (f + m + 1) // 2`` (the mean of F and M rounded half up).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clientseg.rfm import RFMScorer
+    >>> table = pd.DataFrame({"recency_days": [3, 40, 200, 10, 90],
+    ...                       "frequency": [12, 3, 1, 6, 2],
+    ...                       "monetary": [900.0, 120.0, 15.0, 400.0, 30.0]},
+    ...                      index=pd.Index([11, 12, 13, 14, 15], name="customer_id"))
+    >>> scorer = RFMScorer(n_bins=5).fit(table)
+    >>> scorer.transform(table)[["r_score", "f_score", "m_score", "rfm_cell", "segment"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+                 r_score  f_score  m_score rfm_cell          segment
+    customer_id
+    11                 5        5        5      555        Champions
+    12                 3        3        3      333   Need Attention
+    13                 1        1        1      111      Hibernating
+    14                 4        4        4      444  Loyal Customers
+    15                 2        2        2      222      Hibernating
+    """
+
+    def __init__(
+        self,
+        n_bins: int = 5,
+        *,
+        method: str = "quantile",
+        thresholds: Mapping[str, Sequence[float]] | None = None,
+        segment_map: str | SegmentMap | None = "rf_grid",
+        columns: tuple[str, str, str] = ("recency_days", "frequency", "monetary"),
+    ) -> None:
+        self.n_bins = n_bins
+        self.method = method
+        self.thresholds = thresholds
+        self.segment_map = segment_map
+        self.columns = columns
+
+    # ------------------------------------------------------------------ input
+    def _is_table(self, X: Any) -> bool:
+        cols = self.columns
+        if not (isinstance(cols, tuple | list) and len(cols) == 3):
+            raise InvalidParameterError(
+                f"Parameter 'columns' must be 3 column names (recency, frequency, monetary); "
+                f"got {cols!r}."
+            )
+        return isinstance(X, pd.DataFrame) and all(c in X.columns for c in cols)
+
+    def _matrix(self, X: Any, *, reset: bool) -> tuple[np.ndarray, bool]:
+        table = self._is_table(X)
+        data = X[list(self.columns)] if table else X
+        arr = validate_data(self, data, reset=reset, dtype=np.float64)
+        if arr.shape[1] != 3:
+            raise InvalidDataError(
+                f"X has {arr.shape[1]} feature(s); RFMScorer needs exactly 3: recency, "
+                f"frequency and monetary, in that order, or a customer table with the "
+                f"columns {list(self.columns)} (parameter 'columns')."
+            )
+        return arr, table
+
+    def _check_params(self) -> tuple[int, SegmentMap | None]:
+        n_bins = check_scalar("n_bins", self.n_bins, kind=int, low=2, high=99)
+        check_options("method", self.method, ("quantile", "thresholds"))
+        if self.method == "quantile" and self.thresholds is not None:
+            raise InvalidParameterError(
+                "Parameter 'thresholds' is only used with method='thresholds'; got "
+                "method='quantile'. Pass method='thresholds' or drop thresholds."
+            )
+        return int(n_bins), _resolve_map(self.segment_map, int(n_bins))
+
+    def _threshold_edges(self, n_bins: int) -> dict[str, np.ndarray]:
+        th = self.thresholds
+        if not isinstance(th, Mapping):
+            raise InvalidParameterError(
+                f"Parameter 'thresholds' must be a mapping {{'recency': [...], 'frequency': "
+                f"[...], 'monetary': [...]}} with method='thresholds'; got {th!r}."
+            )
+        missing = [r for r in _ROLES if r not in th]
+        extra = [k for k in th if k not in _ROLES]
+        if missing or extra:
+            raise InvalidParameterError(
+                f"Parameter 'thresholds' needs exactly the keys {list(_ROLES)}; missing "
+                f"{missing}, unexpected {extra}."
+            )
+        edges = {}
+        for role in _ROLES:
+            arr = np.asarray(th[role], dtype=float).ravel()
+            if arr.size != n_bins - 1:
+                raise InvalidParameterError(
+                    f"Parameter 'thresholds' ({role!r}) has {arr.size} edges; n_bins={n_bins} "
+                    f"needs {n_bins - 1} inner edges (scores are 1 + the number of edges "
+                    f"below the value)."
+                )
+            if not np.isfinite(arr).all():
+                raise InvalidParameterError(
+                    f"Parameter 'thresholds' ({role!r}) has non-finite edges: {arr.tolist()}."
+                )
+            if np.any(np.diff(arr) < 0):
+                raise InvalidParameterError(
+                    f"Parameter 'thresholds' ({role!r}) must be non-decreasing; got "
+                    f"{arr.tolist()}. Sort them."
+                )
+            edges[role] = arr
+        return edges
+
+    # ------------------------------------------------------------------ sklearn API
+    def fit(self, X: Any, y: Any = None) -> RFMScorer:
+        """Learn the bin edges of recency, frequency and monetary on ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_customers, 3)
+            A customer table with ``columns``, or recency, frequency, monetary columns.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        RFMScorer
+            The fitted scorer.
+
+        Warns
+        -----
+        TiedValuesWarning
+            When a variable gets fewer distinct scores than ``n_bins`` on ``X`` under
+            ``method="quantile"``, naming the column and its edges.
+        """
+        n_bins, smap = self._check_params()
+        arr, table = self._matrix(X, reset=True)
+        if self.method == "thresholds":
+            edges = self._threshold_edges(n_bins)
+        else:
+            probs = np.arange(1, n_bins) / n_bins
+            edges = {role: np.quantile(arr[:, j], probs) for j, role in enumerate(_ROLES)}
+            names = list(self.columns) if table else [
+                str(n) for n in getattr(self, "feature_names_in_", _ROLES)]
+            for j, role in enumerate(_ROLES):
+                used = np.unique(_bins(arr[:, j], edges[role]))
+                if used.size < n_bins:
+                    unused = sorted(set(range(1, n_bins + 1)) - set(used.tolist()))
+                    if role == "recency":
+                        unused = sorted(n_bins + 1 - u for u in unused)
+                    warnings.warn(
+                        f"Column {names[j]!r} ({role}) gets {used.size} distinct scores out "
+                        f"of n_bins={n_bins} (scores {unused} unused): tied values share a "
+                        f"score, and the quantile edges {np.round(edges[role], 6).tolist()} "
+                        f"leave some bins empty. Lower n_bins or pass method='thresholds' "
+                        f"to choose the edges.",
+                        TiedValuesWarning,
+                        stacklevel=2,
+                    )
+        self.bin_edges_ = edges
+        self.segment_map_ = smap
+        self.table_input_ = table
+        return self
+
+    def _score_arrays(self, arr: np.ndarray) -> dict[str, np.ndarray]:
+        n = int(self.n_bins)
+        r = n + 1 - _bins(arr[:, 0], self.bin_edges_["recency"])
+        f = _bins(arr[:, 1], self.bin_edges_["frequency"])
+        m = _bins(arr[:, 2], self.bin_edges_["monetary"])
+        return {"r": r.astype(np.int64), "f": f.astype(np.int64), "m": m.astype(np.int64)}
+
+    def transform(self, X: Any) -> Any:
+        """Score ``X`` with the fitted edges.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_customers, 3)
+            A customer table with ``columns`` (extra columns ignored), or recency,
+            frequency, monetary columns.
+
+        Returns
+        -------
+        DataFrame or ndarray
+            For a customer table: a DataFrame on the same index with ``r_score``,
+            ``f_score``, ``m_score``, ``rfm_cell`` (e.g. ``"545"``; digits joined by "-"
+            when n_bins > 9), ``rfm_score``, ``fm_score`` and ``segment`` (categorical;
+            absent when ``segment_map`` is None). Otherwise an int array with columns
+            ``r_score, f_score, m_score, rfm_score, fm_score``.
+        """
+        check_is_fitted(self, "bin_edges_")
+        arr, table = self._matrix(X, reset=False)
+        s = self._score_arrays(arr)
+        total = s["r"] + s["f"] + s["m"]
+        fm = fm_score(s["f"], s["m"])
+        if not table:
+            return np.column_stack([s["r"], s["f"], s["m"], total, fm])
+        out = pd.DataFrame(
+            {
+                "r_score": s["r"],
+                "f_score": s["f"],
+                "m_score": s["m"],
+                "rfm_cell": _cells(s, int(self.n_bins)),
+                "rfm_score": total,
+                "fm_score": fm,
+            },
+            index=X.index,
+        )
+        if self.segment_map_ is not None:
+            out["segment"] = self.segment_map_.assign({**s, "fm": fm})
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns of :meth:`transform` for the input seen in fit.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the output names do not depend on the input names).
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self, "bin_edges_")
+        if not self.table_input_:
+            return np.asarray(["r_score", "f_score", "m_score", "rfm_score", "fm_score"],
+                              dtype=object)
+        names = [c for c in SCORE_COLUMNS if c != "segment" or self.segment_map_ is not None]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _cells(s: Mapping[str, np.ndarray], n_bins: int) -> pd.Categorical | np.ndarray:
+    """Cell labels such as "545" through a lookup table (no Python loop over customers)."""
+    sep = "" if n_bins <= 9 else "-"
+    grid = np.arange(1, n_bins + 1)
+    r, f, m = np.meshgrid(grid, grid, grid, indexing="ij")
+    labels = np.array([f"{a}{sep}{b}{sep}{c}" for a, b, c in
+                       zip(r.ravel(), f.ravel(), m.ravel(), strict=True)], dtype=object)
+    code = ((s["r"] - 1) * n_bins + (s["f"] - 1)) * n_bins + (s["m"] - 1)
+    return labels[code]
+
+
+# ======================================================================================
+# rfm_migration
+# ======================================================================================
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """Segment transitions between two snapshots (see :func:`rfm_migration`).
+
+    Attributes
+    ----------
+    counts : DataFrame
+        Customers by segment at t0 (rows, plus ``"(new)"`` for customers only in t1) and
+        at t1 (columns, plus ``"(left)"`` for customers only in t0).
+    rates : DataFrame
+        ``counts`` divided by row totals: each row sums to 1 (empty rows are 0).
+    n_common, n_new, n_left : int
+        Customers in both snapshots, only in t1, only in t0.
+    """
+
+    counts: pd.DataFrame
+    rates: pd.DataFrame
+    n_common: int
+    n_new: int
+    n_left: int
+
+    @property
+    def stay_rate(self) -> float:
+        """Share of the customers present in both snapshots who kept their segment."""
+        segs = [s for s in self.counts.index if s != NEW and s in self.counts.columns]
+        stayed = float(sum(self.counts.at[s, s] for s in segs))
+        return stayed / self.n_common if self.n_common else float("nan")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: one row per (from, to) pair with ``customers`` and ``rate``."""
+        counts = self.counts.stack()
+        rates = self.rates.stack()
+        out = pd.DataFrame({"customers": counts, "rate": rates})
+        out.index = out.index.set_names(["from", "to"])
+        return out.reset_index()
+
+    def plot(self, *, ax: Any = None, normalize: bool = True, **kwargs: Any) -> Any:
+        """Draw the migration heatmap (see :func:`clientseg.plotting.plot_rfm_migration`)."""
+        from clientseg._plotting_rfm import plot_rfm_migration
+
+        return plot_rfm_migration(self, ax=ax, normalize=normalize, **kwargs)
+
+
+def _segment_series(scores: Any, *, param: str, segment_col: str) -> pd.Series:
+    if isinstance(scores, pd.Series):
+        series = scores
+    elif isinstance(scores, pd.DataFrame):
+        if segment_col not in scores.columns:
+            raise InvalidDataError(
+                f"Parameter {param!r} has no column {segment_col!r} (segment_col); columns "
+                f"present: {list(scores.columns)[:12]}. Score with RFMScorer(segment_map=...) "
+                f"or pass segment_col."
+            )
+        series = scores[segment_col]
+    else:
+        raise InvalidDataError(
+            f"Parameter {param!r} must be a DataFrame of scores or a Series of segments "
+            f"indexed by customer id; got {type(scores).__name__}."
+        )
+    dup = series.index.duplicated()
+    if dup.any():
+        raise InvalidDataError(
+            f"Parameter {param!r} has {int(dup.sum()):,} duplicated customer id(s) in its "
+            f"index (first: {series.index[dup][0]!r}); customers are matched by index, so "
+            f"each must appear once."
+        )
+    if series.isna().any():
+        raise InvalidDataError(
+            f"Parameter {param!r} has {int(series.isna().sum()):,} customer(s) without a "
+            f"segment; every customer must have one (use a SegmentMap with a fallback)."
+        )
+    return series
+
+
+def rfm_migration(
+    scores_t0: pd.DataFrame | pd.Series,
+    scores_t1: pd.DataFrame | pd.Series,
+    *,
+    segment_col: str = "segment",
+) -> MigrationResult:
+    """Tabulate how customers moved between segments from one snapshot to the next.
+
+    Parameters
+    ----------
+    scores_t0, scores_t1 : DataFrame or Series
+        Scores of two snapshots (e.g. :meth:`RFMScorer.transform` outputs), indexed by
+        customer id; or Series of segment names. Never modified.
+    segment_col : str, default "segment"
+        The segment column of the frames.
+
+    Returns
+    -------
+    MigrationResult
+        ``counts`` and ``rates`` (rows: t0 segment, and ``"(new)"``; columns: t1 segment,
+        and ``"(left)"``), with ``n_common``, ``n_new``, ``n_left`` and ``stay_rate``.
+        Segment order follows the categories of ``scores_t0`` (then new ones of t1).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clientseg.rfm import rfm_migration
+    >>> t0 = pd.Series(["A", "A", "B"], index=[1, 2, 3])
+    >>> t1 = pd.Series(["A", "B", "B"], index=[1, 2, 4])
+    >>> res = rfm_migration(t0, t1)
+    >>> res.counts  # doctest: +NORMALIZE_WHITESPACE
+    t1     A  B  (left)
+    t0
+    A      1  1       0
+    B      0  0       1
+    (new)  0  1       0
+    >>> res.stay_rate
+    0.5
+    """
+    a = _segment_series(scores_t0, param="scores_t0", segment_col=segment_col)
+    b = _segment_series(scores_t1, param="scores_t1", segment_col=segment_col)
+    cats: list[Any] = []
+    for s in (a, b):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats += [c for c in s.cat.categories if c not in cats]
+        else:
+            cats += [c for c in pd.unique(s.to_numpy()) if c not in cats]
+    k = len(cats)
+    codes_a = pd.Series(pd.Categorical(a, categories=cats).codes, index=a.index)
+    codes_b = pd.Series(pd.Categorical(b, categories=cats).codes, index=b.index)
+    joined = codes_a.to_frame("a").join(codes_b.to_frame("b"), how="outer")
+    ca = joined["a"].fillna(k).to_numpy(dtype=np.int64)  # k = absent from t0 -> "(new)"
+    cb = joined["b"].fillna(k).to_numpy(dtype=np.int64)  # k = absent from t1 -> "(left)"
+    counts = np.bincount(ca * (k + 1) + cb, minlength=(k + 1) ** 2).reshape(k + 1, k + 1)
+    rows = [*cats, NEW]
+    cols = [*cats, LEFT]
+    counts_df = pd.DataFrame(counts, index=pd.Index(rows, name="t0"),
+                             columns=pd.Index(cols, name="t1"))
+    totals = counts.sum(axis=1, keepdims=True)
+    rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    rates_df = pd.DataFrame(rates, index=counts_df.index, columns=counts_df.columns)
+    return MigrationResult(
+        counts=counts_df,
+        rates=rates_df,
+        n_common=int(((ca < k) & (cb < k)).sum()),
+        n_new=int((ca == k).sum()),
+        n_left=int((cb == k).sum()),
+    )
+
