@@ -1,0 +1,146 @@
+"""The package as users meet it: imports, public names, version, command line."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import clientseg as cs
+from clientseg import cli
+
+SRC = Path(cs.__file__).parent
+PUBLIC_MODULES = sorted(
+    p.stem for p in SRC.glob("*.py") if not p.stem.startswith("_")
+)
+
+
+def test_import_does_not_import_pyplot():
+    code = "import sys, clientseg; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_importing_plotting_does_not_import_pyplot_either():
+    code = "import sys, clientseg.plotting; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_version_is_the_packaged_one():
+    from importlib.metadata import version
+
+    assert cs.__version__ == version("clientseg")
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_module_declares_an_all_of_existing_names(name):
+    # (ruff's RUF022 keeps every __all__ sorted, constants then classes then functions)
+    module = importlib.import_module(f"clientseg.{name}")
+    assert hasattr(module, "__all__"), f"clientseg.{name} has no __all__"
+    assert len(set(module.__all__)) == len(module.__all__)
+    missing = [n for n in module.__all__ if not hasattr(module, n)]
+    assert not missing
+
+
+def test_package_all_reexports_the_modules_public_names():
+    assert len(set(cs.__all__)) == len(cs.__all__)
+    assert all(hasattr(cs, n) for n in cs.__all__)
+    # Every public function/class of a module is importable from the package itself,
+    # except the namespaces kept as modules (synth, datasets, exceptions, plotting).
+    namespaces = {"synth", "datasets", "exceptions", "plotting", "cli"}
+    for name in PUBLIC_MODULES:
+        if name in namespaces or name == "__main__":
+            continue
+        module = importlib.import_module(f"clientseg.{name}")
+        assert set(module.__all__) <= set(cs.__all__), name
+
+
+def test_py_typed_marker_is_shipped():
+    assert (SRC / "py.typed").is_file()
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_help_lists_the_demo(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"clientseg {cs.__version__}"
+
+
+def test_no_command_prints_help():
+    code, out, _ = run_cli()
+    assert code == 0 and "usage: clientseg" in out
+
+
+def test_demo_writes_its_tables_and_agrees_with_the_base(tmp_path):
+    code, out, err = run_cli("demo", "--customers", "1500", "--out", str(tmp_path),
+                             "--seed", "3")
+    assert code == 0
+    assert "drawing a synthetic base of 1,500 customers" in err  # progress on stderr
+    assert (tmp_path / "summary.txt").read_text(encoding="utf-8") == out
+    table = pd.read_csv(tmp_path / "true_segments.csv", index_col="segment")
+    base = cs.synth.make_customer_base(1500, random_state=3)
+    expected = base.truth.segment.value_counts()
+    assert table["customers"].to_dict() == expected[expected > 0].to_dict()
+    assert table["revenue"].sum() == pytest.approx(base.transactions["amount"].sum())
+    assert table["customer_share"].sum() == pytest.approx(1.0, abs=1e-3)
+    customers = pd.read_csv(tmp_path / "customers.csv", index_col="customer_id")
+    assert len(customers) == 1500 and "segment" in customers.columns
+
+
+def test_demo_quiet_shows_no_progress(tmp_path):
+    code, _, err = run_cli("demo", "--customers", "200", "--out", str(tmp_path), "--quiet")
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["demo", "--customers", "0"], r"argument --customers: expected a number >= 1, got 0"),
+        (["demo", "--customers", "many"], r"argument --customers: expected a whole number"),
+        (["frobnicate"], r"invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_flags_exit_2_with_the_flag_named(argv, match, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    assert pytest.importorskip("re").search(match, capsys.readouterr().err)
+
+
+def test_library_errors_exit_2_without_traceback(tmp_path):
+    code, _, err = run_cli("demo", "--segments", "11", "--out", str(tmp_path))
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("clientseg demo: error: Parameter 'n_segments' must be in [1, 10]")
+    assert "Traceback" not in err
+
+
+def test_console_script_runs_in_a_subprocess(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "clientseg", "demo", "--customers", "300",
+                          "--out", str(tmp_path), "--quiet"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "300 customers" in out.stdout
