@@ -48,6 +48,11 @@ def _values(n: int) -> str:
     return f"{n:,} value" + ("" if n == 1 else "s")
 
 
+def _are(n: int) -> str:
+    """``"1 value that is"`` / ``"3 values that are"``: the verb that agrees with ``n``."""
+    return f"{_values(n)} that " + ("is" if n == 1 else "are")
+
+
 def check_options(param: str, value: Any, allowed: Sequence[Any]) -> Any:
     """Check that ``value`` is one of ``allowed`` and return it.
 
@@ -77,12 +82,15 @@ def check_scalar(
 
     Booleans are refused where a number is expected (``True`` is an ``int`` in Python).
     """
-    kinds = kind if isinstance(kind, tuple) else (kind,)
+    named = kind if isinstance(kind, tuple) else (kind,)
+    kinds = named
+    if float in kinds and int not in kinds:
+        kinds = (*kinds, int)  # 3 is a fine value for a float parameter, as np.int64(3) is
     numpy_ok = (int in kinds and isinstance(value, np.integer)) or (
         float in kinds and isinstance(value, np.floating | np.integer)
     )
     if isinstance(value, bool) or not (isinstance(value, kinds) or numpy_ok):
-        names = " or ".join(k.__name__ for k in kinds)
+        names = " or ".join(k.__name__ for k in named)
         raise InvalidParameterError(
             f"Parameter {param!r} must be {names}; got {value!r} of type {type(value).__name__}."
         )
@@ -93,6 +101,10 @@ def check_scalar(
     if too_low or too_high:
         left = "[" if low_inclusive else "("
         right = "]" if high_inclusive else ")"
+        if low is None:
+            left = "("
+        if high is None:
+            right = ")"
         lo = "-inf" if low is None else repr(low)
         hi = "inf" if high is None else repr(high)
         raise InvalidParameterError(
@@ -113,8 +125,9 @@ def check_frame(frame: Any, *, param: str, min_rows: int = 1) -> pd.DataFrame:
         )
     if len(frame) < min_rows:
         need = _rows(min_rows)
+        verb = "is" if min_rows == 1 else "are"
         raise EmptyDataError(
-            f"Parameter {param!r} has {_rows(len(frame))}; at least {need} are needed."
+            f"Parameter {param!r} has {_rows(len(frame))}; at least {need} {verb} needed."
         )
     return frame
 
@@ -177,14 +190,14 @@ def check_numeric_column(
         bad = np.isnan(values)
         if bad.any():
             raise InvalidDataError(
-                f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that are NaN "
+                f"Column {column!r} ({param}) has {_are(int(bad.sum()))} NaN "
                 f"(first at row {_first_position(bad)}). {nan_fix}"
             )
     if not allow_inf:
         bad = np.isinf(values)
         if bad.any():
             raise InvalidDataError(
-                f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that are inf "
+                f"Column {column!r} ({param}) has {_are(int(bad.sum()))} inf "
                 f"(first at row {_first_position(bad)}). Replace them with finite numbers."
             )
     if not allow_negative:
@@ -192,7 +205,7 @@ def check_numeric_column(
         if bad.any():
             fix = negative_fix or "Remove or correct them before the call."
             raise InvalidDataError(
-                f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that are negative "
+                f"Column {column!r} ({param}) has {_are(int(bad.sum()))} negative "
                 f"(first at row {_first_position(bad)}). {fix}"
             )
     return values
@@ -210,21 +223,27 @@ def coerce_datetime(
     Policy
     ------
     * Unparseable values raise, with their count and the first one (NaT/None stay missing
-      and are the caller's to count).
+      and are the caller's to count). Numbers are refused (epoch seconds or nanoseconds are
+      ambiguous), whether the column is numeric or holds numbers as objects.
+    * Dates outside what ``datetime64[ns]`` holds (1677-09-21 to 2262-04-11, e.g. a
+      "9999-12-31" sentinel) raise with their count and the first one.
     * Time-zone aware values with ``timezone=None`` raise: silently dropping an offset
-      moves purchases across midnight, which changes recency.
-    * With ``timezone="Europe/Paris"`` (any IANA name), aware values are converted to that
-      zone and made naive; naive values are taken to be in that zone already.
+      moves purchases across midnight, which changes recency. So do strings with several
+      offsets (a Paris export spanning winter and summer time).
+    * With ``timezone="Europe/Paris"`` (any IANA name), aware values, including strings
+      with mixed offsets, are converted to that zone and made naive; naive values are taken
+      to be in that zone already. (In a column that mixes strings with and without an
+      offset, those without one are read as UTC: give every value an offset, or none.)
 
     Returns a new Series (same index as the input when it was a Series).
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values)
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+        series.dtype
+    ):
         parsed = series
-    elif pd.api.types.is_datetime64_dtype(series.dtype):
-        return series.astype("datetime64[ns]")
     else:
-        parsed = _parse_datetimes(series, column=column, param=param)
+        parsed = _parse_datetimes(series, column=column, param=param, timezone=timezone)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         if timezone is None:
             raise InvalidDataError(
@@ -240,27 +259,48 @@ def coerce_datetime(
                 f"Parameter 'timezone' must be an IANA time-zone name such as 'UTC' or "
                 f"'Europe/Paris'; got {timezone!r} ({exc})."
             ) from exc
+    out_of_range = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy()
+    if out_of_range.any():
+        first = _first_position(out_of_range)
+        raise InvalidDataError(
+            f"Column {column!r} ({param}) has {_are(int(out_of_range.sum()))} outside the "
+            f"dates pandas can hold in nanoseconds, {pd.Timestamp.min.date()} to "
+            f"{pd.Timestamp.max.date()} (first at row {first}: {parsed.iloc[first]}). "
+            f"Replace sentinel dates such as 9999-12-31 with missing values (NaT)."
+        )
     return parsed.astype("datetime64[ns]")
 
 
-def _parse_datetimes(series: pd.Series, *, column: str, param: str) -> pd.Series:
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal",
+                           "mixed-integer", "complex"})
+
+
+def _parse_datetimes(
+    series: pd.Series, *, column: str, param: str, timezone: str | None
+) -> pd.Series:
     """Parse strings/objects to datetimes; raise naming the unparseable ones."""
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
+    numeric_dtype = pd.api.types.is_numeric_dtype(series.dtype) and not (
+        pd.api.types.is_bool_dtype(series.dtype))
+    if numeric_dtype or pd.api.types.infer_dtype(series, skipna=True) in _NUMBER_KINDS:
+        n_numbers = int(pd.to_numeric(series, errors="coerce").notna().sum())
         raise InvalidDataError(
-            f"Column {column!r} ({param}) holds numbers (dtype {series.dtype}), not dates. "
-            f"Convert them first, e.g. pandas.to_datetime(col, unit='s') for epoch seconds."
+            f"Column {column!r} ({param}) holds numbers, not dates ({_values(n_numbers)}, "
+            f"dtype {series.dtype}). Convert them first, e.g. pandas.to_datetime(col, "
+            f"unit='s') for epoch seconds."
         )
     missing = series.isna().to_numpy()
     try:
         parsed = pd.to_datetime(series, errors="coerce", format="mixed")
     except (ValueError, TypeError):
-        # Mixed offsets (e.g. "+01:00" and "+02:00" in one column) need utc=True to parse.
+        # Several offsets in one column (e.g. "+01:00" and "+02:00") parse only to UTC.
         aware = pd.to_datetime(series, errors="coerce", format="mixed", utc=True)
-        raise InvalidDataError(
-            f"Column {column!r} ({param}) mixes time-zone offsets "
-            f"({_values(int(aware.notna().sum()))} parsed). Pass timezone='UTC' (or your "
-            f"business zone) to convert them all to one zone."
-        ) from None
+        if timezone is None:
+            raise InvalidDataError(
+                f"Column {column!r} ({param}) mixes time-zone offsets "
+                f"({_values(int(aware.notna().sum()))} parsed). Pass timezone='UTC' (or "
+                f"your business zone) to convert them all to one zone."
+            ) from None
+        parsed = aware
     bad = parsed.isna().to_numpy() & ~missing
     if bad.any():
         first = _first_position(bad)
@@ -282,7 +322,9 @@ def check_array(
 ) -> np.ndarray:
     """Return ``X`` as a 2-D float64 array after checking shape, dtype, NaN and inf.
 
-    For a DataFrame, messages name the offending column. The input is never modified.
+    For a DataFrame, messages name the offending column. The input is never modified; the
+    result may share memory with it (no copy of a float64 array), so callers must not
+    modify the result in place.
     """
     columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
     if isinstance(X, pd.DataFrame):
@@ -296,6 +338,8 @@ def check_array(
                 f"{param} has {len(non_numeric)} non-numeric column(s): {_fmt_list(non_numeric)}."
                 f" Encode them first (clientseg's mixed-data encoder, or one-hot encoding)."
             )
+    if np.iscomplexobj(X):
+        raise InvalidDataError(f"{param} holds complex numbers; pass real numbers only.")
     try:
         arr = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -311,11 +355,12 @@ def check_array(
         raise InvalidDataError(f"{param} must be 2-D (samples x features); got {arr.ndim}-D.")
     if arr.shape[0] < min_samples:
         raise EmptyDataError(
-            f"{param} has {_rows(arr.shape[0])}; at least {_rows(min_samples)} are needed."
+            f"{param} has {_rows(arr.shape[0])}; at least {_rows(min_samples)} "
+            f"{'is' if min_samples == 1 else 'are'} needed."
         )
     if arr.shape[1] < min_features:
         raise EmptyDataError(
-            f"{param} has {arr.shape[1]} feature(s); at least {min_features} are needed."
+            f"{param} has {arr.shape[1]} feature(s); at least {min_features} needed."
         )
     for what, mask in (("NaN", None if allow_nan else np.isnan(arr)), ("inf", np.isinf(arr))):
         if mask is None or not mask.any():
@@ -323,7 +368,7 @@ def check_array(
         row, col = (int(v) for v in np.argwhere(mask)[0])
         where = f"column {columns[col]!r}" if columns is not None else f"column {col}"
         raise InvalidDataError(
-            f"{param} contains {_values(int(mask.sum()))} that are {what} (first at row {row}, "
+            f"{param} contains {_are(int(mask.sum()))} {what} (first at row {row}, "
             f"{where}). Impute or drop them before the call."
         )
     return arr
@@ -331,6 +376,10 @@ def check_array(
 
 def check_binary(y: Any, *, param: str, n_expected: int | None = None) -> np.ndarray:
     """Return a 0/1 integer array, accepting bool, {0, 1} numbers; refuse anything else."""
+    if isinstance(y, pd.Series | pd.api.extensions.ExtensionArray) and pd.api.types.is_bool_dtype(
+        y.dtype
+    ):  # nullable booleans: <NA> is a missing outcome, not an object
+        y = pd.Series(y).to_numpy(dtype=float, na_value=np.nan)
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise InvalidDataError(f"{param} must be 1-D; got shape {arr.shape}.")
@@ -349,7 +398,7 @@ def check_binary(y: Any, *, param: str, n_expected: int | None = None) -> np.nda
     nan = np.isnan(as_float)
     if nan.any():
         raise InvalidDataError(
-            f"{param} has {_values(int(nan.sum()))} that are NaN (first at row "
+            f"{param} has {_are(int(nan.sum()))} NaN (first at row "
             f"{_first_position(nan)}). Drop those rows or decide their outcome."
         )
     bad = (as_float != 0) & (as_float != 1)
@@ -373,3 +422,29 @@ def check_length(values: Any, *, param: str, n_expected: int, against: str = "X"
             f"Pass one value per row of {against}, in the same order."
         )
     return arr
+
+
+def check_criteria_values(frame: pd.DataFrame, columns: Sequence[Any], *, param: str) -> None:
+    """Refuse criteria that are entirely missing, and numeric criteria holding +-inf.
+
+    Missing values are allowed (they form their own level in a scorecard); a column with
+    nothing but missing values carries no information and is usually a failed join.
+    """
+    n = len(frame)
+    for col in columns:
+        series = frame[col]
+        n_missing = int(series.isna().sum())
+        if n and n_missing == n:
+            raise InvalidDataError(
+                f"Column {col!r} ({param}) has all {_values(n)} missing. Drop it from "
+                f"{param} or fix the data (a failed join?) before the call."
+            )
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            values = series.to_numpy(dtype=float, na_value=np.nan)
+            bad = np.isinf(values)
+            if bad.any():
+                raise InvalidDataError(
+                    f"Column {col!r} ({param}) has {_values(int(bad.sum()))} that are inf "
+                    f"(first at row {_first_position(bad)}). Replace them with finite numbers "
+                    f"or with NaN (missing values form their own level)."
+                )
