@@ -18,13 +18,18 @@ from clientseg.rfm import (
     rfm_table,
     to_clv_summary,
 )
+from clientseg.scorecard import LogisticScorecard, ScoreDrift, ScorecardReport, psi
 
 __all__ = [
+    "LogisticScorecard",
     "RFMScorer",
+    "ScoreDrift",
+    "ScorecardReport",
     "SegmentMap",
     "__version__",
     "datasets",
     "exceptions",
+    "psi",
     "rfm_exclusions",
     "rfm_migration",
     "rfm_table",

@@ -13,9 +13,23 @@ from __future__ import annotations
 
 # Each concept's drawing code is re-exported below, one import line per private module.
 from clientseg._plotting_rfm import plot_rfm_grid, plot_rfm_migration, plot_segment_sizes
+from clientseg._plotting_scorecard import (
+    plot_calibration,
+    plot_gains,
+    plot_lift,
+    plot_score_distribution,
+    plot_scorecard_points,
+    plot_scorecard_weights,
+)
 
 __all__: list[str] = [
+    "plot_calibration",
+    "plot_gains",
+    "plot_lift",
     "plot_rfm_grid",
     "plot_rfm_migration",
+    "plot_score_distribution",
+    "plot_scorecard_points",
+    "plot_scorecard_weights",
     "plot_segment_sizes",
 ]

@@ -1,0 +1,974 @@
+"""Logistic scorecards: criteria -> points on 100, grades A/B/C, evaluation, JSON and SQL export.
+
+The seeds' customer scoring, done with statistics: start from the contacts who went from
+prospect to customer, learn which attributes converted contacts share (a logistic regression
+on banded criteria), give every level of every criterion points so that the worst profile
+scores 0 and the best 100, and grade contacts A/B/C. See ``docs/user_guide/scorecard.md``.
+
+Private modules hold the internals: ``_scorecard_banding`` (bands and levels),
+``_scorecard_fit`` (Newton / IRLS), ``_scorecard_points`` (scaling, rounding, grades),
+``_scorecard_report`` (evaluation, drift) and ``_scorecard_export`` (JSON, SQL).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from clientseg import _scorecard_export as _export
+from clientseg._scorecard_banding import (
+    MISSING_LABEL,
+    Criterion,
+    learn_categorical,
+    learn_numeric,
+)
+from clientseg._scorecard_fit import Design, fit_logistic
+from clientseg._scorecard_points import compute_points, grade_cutoffs
+from clientseg._scorecard_report import ScorecardReport, ScoreDrift, drift, psi
+from clientseg._validation import (
+    _fmt_list,
+    check_binary,
+    check_columns,
+    check_criteria_values,
+    check_frame,
+    check_options,
+    check_scalar,
+)
+from clientseg.exceptions import (
+    ConvergenceWarning,
+    DataQualityWarning,
+    InvalidDataError,
+    InvalidParameterError,
+    SeparationWarning,
+)
+
+__all__ = ["LogisticScorecard", "ScoreDrift", "ScorecardReport", "psi"]
+
+#: A standard error above this (on the log-odds scale) means the level is not estimable.
+HUGE_SE = 10.0
+#: Coefficient table columns.
+COEF_COLUMNS = ["criterion", "level", "coef", "se", "z", "p_value", "ci_low", "ci_high",
+                "contacts", "conversion_rate", "reference"]
+INTERCEPT = "(intercept)"
+
+
+class LogisticScorecard(ClassifierMixin, BaseEstimator):
+    """A points-on-100 scorecard learned by logistic regression on banded criteria.
+
+    Numeric criteria are cut into bands, categorical ones keep their levels (rare levels
+    pooled); every level is dummy-coded against a reference level and a maximum-likelihood
+    logistic regression gives its coefficient, standard error and confidence interval.
+    Coefficients become points: per criterion, the worst level gets 0 and the best the
+    criterion's share of the 100 points, so the worst possible contact scores 0 and the
+    best 100. Scores map back to conversion probabilities and to grades A/B/C.
+
+    Parameters
+    ----------
+    binning : {"quantile", "monotone"}, default "quantile"
+        How numeric criteria are banded: ``n_bins`` quantile bands (ties kept together), or
+        supervised bands whose conversion rate is monotone (pool adjacent violators from
+        20 quantile bands, then merge the closest neighbours down to ``n_bins``).
+    n_bins : int, default 5
+        Largest number of bands per numeric criterion (missing values add one level).
+    edges : dict of str to sequence of float, optional
+        Band edges chosen by you for some numeric criteria (right-open ``[a, b)`` bands);
+        they override ``binning`` for those criteria and are never merged.
+    categorical : sequence of str, optional
+        Numeric columns to treat as categorical (each distinct value a level).
+    min_share : float, default 0.01
+        Smallest share of the contacts a level may hold. Rarer categorical levels are pooled
+        into ``"(other)"`` (which joins the most frequent level if still rare); smaller
+        numeric bands merge with a neighbour; rarer missing values join the most frequent
+        level. A 3-contact level with no conversion would otherwise take most of the points.
+    reference : "most_frequent" or dict, default "most_frequent"
+        Reference level of each criterion (its coefficient is 0, and the "negative points"
+        view measures everything from it: it is the typical contact). A dict maps criteria
+        to a level label (e.g. ``{"age": "[30, 40)"}``); others use the most frequent level.
+    handle_unseen : {"other", "reference", "lowest", "error"}, default "other"
+        Scoring a value not met at fit time (a new category, or a missing value when none
+        was missing at fit time): ``"other"`` gives it the ``"(other)"`` level when the
+        criterion has one, else the reference level; ``"reference"`` the reference level
+        (the typical contact); ``"lowest"`` the criterion's lowest points (conservative);
+        ``"error"`` raises. Unseen values are counted: a :class:`DataQualityWarning` gives
+        the count per criterion, and :meth:`unseen_counts` returns them.
+    ridge : float, default 0.0
+        L2 penalty ``ridge / 2 * sum(beta**2)`` on the level coefficients (not the
+        intercept). 0 gives maximum likelihood; standard errors then match statsmodels.
+    population_rate : float, optional
+        Conversion rate in the whole population when the contacts were sampled on the
+        outcome (case-control, e.g. all converted and 10% of the others). King & Zeng's
+        prior correction shifts the intercept by ``-ln((1 - tau) / tau * ybar / (1 - ybar))``;
+        points and ranking are unchanged, probabilities become population rates.
+    scaling : {"range", "pdo"}, default "range"
+        ``"range"``: worst profile 0, best 100. ``"pdo"``: credit-style scaling where
+        ``base_score`` points mean odds of ``base_odds`` to 1 and every ``pdo`` points double
+        the odds (totals are not bounded by 100).
+    pdo, base_score, base_odds : float, default 20, 600, 50
+        The PDO scaling's points to double the odds, anchor score and odds at the anchor.
+    round_points : bool, default True
+        Integer points. With ``"range"`` scaling, criterion maxima are rounded by largest
+        remainder so the maximum total is exactly 100 and the minimum exactly 0.
+    grade_by : {"quantile", "score", "rate"}, default "quantile"
+        How grade thresholds are set: shares of contacts from the top, fixed scores, or
+        target conversion rates (each grade converts at least at its rate on the
+        training contacts).
+    grade_cutoffs : sequence of float, optional
+        One value per threshold (``len(grade_labels) - 1``), best grade first. Defaults:
+        ``(0.2, 0.5)`` cumulative shares, ``(70, 40)`` scores, or twice and once the base
+        conversion rate.
+    grade_labels : sequence of str, default ("A", "B", "C")
+        Grade names, best first.
+    max_iter : int, default 100
+        Largest number of Newton steps.
+    tol : float, default 1e-8
+        Convergence: largest coefficient change below ``tol * (1 + max |beta|)``.
+
+    Attributes
+    ----------
+    criteria_ : list of str
+        The criteria, in column order.
+    classes_ : ndarray
+        ``[0, 1]``: 1 is "converted".
+    coef_table_ : DataFrame
+        One row per level (and the intercept): coefficient, standard error, z, p-value,
+        95% confidence interval, contacts, conversion rate, and whether it is the reference.
+    intercept_ : float
+        The intercept (after the prior correction when ``population_rate`` is given).
+    points_ : DataFrame
+        The scorecard: criterion, level, points, points_vs_typical, coef, contacts, share,
+        conversion_rate, woe, reference.
+    weights_ : Series
+        Criterion -> share of the 100 points (%), the criterion's points range.
+    base_points_ : float
+        Points every contact starts from (0 with ``"range"`` scaling).
+    typical_points_ : float
+        Base points of the "negative points" view: the typical contact's score (every
+        criterion at its reference level).
+    information_value_ : Series
+        Information value of each criterion's levels on the training contacts.
+    bands_ : DataFrame
+        How every criterion was cut: level, kind, method, the raw values or band bounds.
+    grade_cutoffs_ : ndarray
+        Score thresholds, best grade first (grade k: ``t[k] <= score < t[k-1]``).
+    grade_table_ : DataFrame
+        Grades on the training contacts: size, share, conversion rate, lift, capture.
+    rounding_auc_loss_ : float
+        Training AUC of the exact log-odds minus that of the (rounded) score.
+    n_iter_ : int
+        Newton steps taken.
+    converged_ : bool
+        Whether the fit met its convergence criterion.
+
+    See Also
+    --------
+    ScorecardReport : what :meth:`evaluate` returns.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import clientseg as cs
+    >>> rng = np.random.default_rng(0)
+    >>> n = 4_000
+    >>> X = pd.DataFrame({
+    ...     "visits": rng.poisson(3, n),
+    ...     "origin": rng.choice(["web", "fair", "ad"], n),
+    ... })
+    >>> logit = -2 + 0.4 * X["visits"] + (X["origin"] == "fair") * 1.0
+    >>> y = rng.random(n) < 1 / (1 + np.exp(-logit))
+    >>> card = cs.LogisticScorecard(n_bins=4).fit(X, y)
+    >>> int(card.points(X).min()), int(card.points(X).max()) <= 100
+    (0, True)
+    >>> round(float(card.weights_.sum()), 6)
+    100.0
+    >>> sorted(card.points_.columns)[:3]
+    ['coef', 'contacts', 'conversion_rate']
+    """
+
+    def __init__(
+        self,
+        *,
+        binning: str = "quantile",
+        n_bins: int = 5,
+        edges: Mapping[str, Sequence[float]] | None = None,
+        categorical: Sequence[str] | None = None,
+        min_share: float = 0.01,
+        reference: str | Mapping[str, Any] = "most_frequent",
+        handle_unseen: str = "other",
+        ridge: float = 0.0,
+        population_rate: float | None = None,
+        scaling: str = "range",
+        pdo: float = 20.0,
+        base_score: float = 600.0,
+        base_odds: float = 50.0,
+        round_points: bool = True,
+        grade_by: str = "quantile",
+        grade_cutoffs: Sequence[float] | None = None,
+        grade_labels: Sequence[str] = ("A", "B", "C"),
+        max_iter: int = 100,
+        tol: float = 1e-8,
+    ) -> None:
+        self.binning = binning
+        self.n_bins = n_bins
+        self.edges = edges
+        self.categorical = categorical
+        self.min_share = min_share
+        self.reference = reference
+        self.handle_unseen = handle_unseen
+        self.ridge = ridge
+        self.population_rate = population_rate
+        self.scaling = scaling
+        self.pdo = pdo
+        self.base_score = base_score
+        self.base_odds = base_odds
+        self.round_points = round_points
+        self.grade_by = grade_by
+        self.grade_cutoffs = grade_cutoffs
+        self.grade_labels = grade_labels
+        self.max_iter = max_iter
+        self.tol = tol
+
+    # ------------------------------------------------------------------ sklearn plumbing
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _check_params(self) -> None:
+        check_options("binning", self.binning, ["quantile", "monotone"])
+        check_scalar("n_bins", self.n_bins, kind=int, low=1)
+        check_scalar("min_share", self.min_share, kind=float, low=0.0, high=0.5)
+        check_options("handle_unseen", self.handle_unseen,
+                      ["other", "reference", "lowest", "error"])
+        check_scalar("ridge", self.ridge, kind=float, low=0.0)
+        if self.population_rate is not None:
+            check_scalar("population_rate", self.population_rate, kind=float, low=0.0,
+                         high=1.0, low_inclusive=False, high_inclusive=False)
+        check_options("scaling", self.scaling, ["range", "pdo"])
+        check_scalar("pdo", self.pdo, kind=float, low=0.0, low_inclusive=False)
+        check_scalar("base_score", self.base_score, kind=float)
+        check_scalar("base_odds", self.base_odds, kind=float, low=0.0, low_inclusive=False)
+        check_options("round_points", self.round_points, [True, False])
+        check_options("grade_by", self.grade_by, ["quantile", "score", "rate"])
+        check_scalar("max_iter", self.max_iter, kind=int, low=1)
+        check_scalar("tol", self.tol, kind=float, low=0.0, low_inclusive=False)
+        labels = list(self.grade_labels)
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise InvalidParameterError(
+                f"Parameter 'grade_labels' must hold at least 2 distinct names; got {labels!r}."
+            )
+        if self.grade_cutoffs is not None:
+            cuts = np.asarray(self.grade_cutoffs, dtype=float)
+            if cuts.shape != (len(labels) - 1,):
+                raise InvalidParameterError(
+                    f"Parameter 'grade_cutoffs' must hold {len(labels) - 1} values (one per "
+                    f"boundary between the {len(labels)} grade_labels); got {cuts.size}."
+                )
+            order = cuts[::-1] if self.grade_by == "quantile" else cuts
+            if np.any(np.diff(order) >= 0):
+                want = "increasing shares" if self.grade_by == "quantile" else "decreasing values"
+                raise InvalidParameterError(
+                    f"Parameter 'grade_cutoffs' must be strictly {want}, best grade first; "
+                    f"got {list(cuts)}."
+                )
+        elif self.grade_by == "score" and len(labels) != 3:
+            raise InvalidParameterError(
+                f"Parameter 'grade_cutoffs' is needed with grade_by='score' and "
+                f"{len(labels)} grade_labels (the default (70, 40) serves three grades)."
+            )
+        elif self.grade_by != "score" and len(labels) != 3:
+            raise InvalidParameterError(
+                f"Parameter 'grade_cutoffs' is needed with {len(labels)} grade_labels (the "
+                f"defaults serve three grades)."
+            )
+
+    def _frame(self, X: Any, *, reset: bool, strict: bool) -> pd.DataFrame:
+        """Validate X; return a DataFrame of the criteria (never the user's object)."""
+        if isinstance(X, pd.DataFrame):
+            check_frame(X, param="X")
+            if not reset and not strict:
+                cols: list[Any] = self._columns
+                present = set(X.columns)
+                if all(c in present for c in cols):
+                    X = X[cols]
+                else:
+                    check_columns(X, {f"criteria_[{i}]": c for i, c in enumerate(cols)},
+                                  frame_param="X")
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.columns.duplicated().any():
+                dup = list(X.columns[X.columns.duplicated()])
+                raise InvalidDataError(
+                    f"X has {len(dup)} duplicated column name(s): {_fmt_list(dup)}. "
+                    f"Rename or drop them: each criterion needs one column."
+                )
+            frame = X.copy(deep=False)
+        else:
+            arr = validate_data(self, X, reset=reset, dtype="numeric",
+                                ensure_all_finite="allow-nan")
+            frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        if reset:
+            self._columns: list[Any] = list(frame.columns)
+        frame.columns = [str(c) for c in frame.columns]
+        check_criteria_values(frame, list(frame.columns), param="X")
+        return frame
+
+    @staticmethod
+    def _target(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (0/1 outcome, the two labels); 1/True (or the larger label) = converted."""
+        if y is None:
+            raise InvalidDataError(
+                "This LogisticScorecard requires y to be passed, but the target y is None. "
+                "Pass the 0/1 outcome (1 = converted) of every contact."
+            )
+        arr = column_or_1d(y, warn=True)
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                first = int(np.flatnonzero(bad)[0])
+                raise InvalidDataError(
+                    f"Parameter 'y' has {int(bad.sum()):,} value(s) that are NaN or inf (first at "
+                    f"row {first}: {arr[first]!r}). Drop those rows or decide their outcome."
+                )
+        kind = type_of_target(arr)
+        as_num = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=float)
+        neither = (as_num != 0) & (as_num != 1)
+        first = int(np.flatnonzero(neither)[0]) if neither.any() else 0
+        k = int(neither.sum())
+        n_neither = f"{k:,} value{'s are' if k != 1 else ' is'} neither"
+        shown = arr[first].item() if isinstance(arr[first], np.generic) else arr[first]
+        if kind == "continuous":
+            raise InvalidDataError(
+                f"Unknown label type: continuous. Parameter 'y' must be binary 0/1 "
+                f"(1 = converted); {n_neither} (first at row {first}: {shown!r}). Map it to "
+                f"0/1 first."
+            )
+        if kind not in ("binary", "unknown"):
+            raise InvalidDataError(
+                f"Only binary classification is supported. The type of the target is {kind}: "
+                f"parameter 'y' must be 0/1 (1 = converted); {n_neither} (first at row "
+                f"{first}: {shown!r}). Map it to 0/1 first."
+            )
+        if kind == "unknown":
+            raise InvalidDataError(
+                f"Unknown label type: parameter 'y' must be 0/1 (1 = converted); it has dtype "
+                f"{arr.dtype} (first value {shown!r}). Map it to 0/1 first."
+            )
+        classes = np.array([0, 1])
+        if arr.dtype.kind in "iuf" and not np.isin(arr, (0, 1)).all():
+            # two numeric labels other than 0/1: the larger one is "converted", as
+            # scikit-learn's classes_[1]; strings are refused (no guessing "yes"/"no")
+            classes = np.unique(arr)
+            arr = (arr == classes[-1]).astype(np.int8)
+        out = check_binary(arr, param="y", n_expected=n)
+        n_pos = int(out.sum())
+        if n_pos in (0, len(out)) or len(classes) != 2:
+            which = "1 (converted)" if n_pos else "0 (not converted)"
+            raise InvalidDataError(
+                f"Parameter 'y' has one class only: all {len(out):,} values are {which}. A "
+                f"scorecard needs converted and unconverted contacts; check the filter that "
+                f"built the sample."
+            )
+        return out, classes
+
+    def _outcome(self, y: Any, n: int) -> np.ndarray:
+        """Outcome of new contacts as 0/1, read with the labels met at fit time."""
+        arr = column_or_1d(y, warn=True)
+        if not np.array_equal(self.classes_, [0, 1]) and np.isin(arr, self.classes_).all():
+            arr = (arr == self.classes_[1]).astype(np.int8)
+        return self._target(arr, n)[0]
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: Any, y: Any) -> LogisticScorecard:
+        """Band the criteria, fit the logistic regression and build the points table.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_contacts, n_criteria)
+            The criteria. Numeric columns are banded; other columns (strings, categoricals,
+            booleans) are categorical. Missing values are allowed. Not modified.
+        y : array-like of shape (n_contacts,)
+            1 (or True) for a converted contact, 0 (or False) otherwise.
+
+        Returns
+        -------
+        LogisticScorecard
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidDataError
+            When ``y`` is not 0/1 or has one class only, a criterion is all missing or
+            holds inf, or X and y differ in length.
+        """
+        self._check_params()
+        frame = self._frame(X, reset=True, strict=True)
+        yy, self.classes_ = self._target(y, len(frame))
+        self.criteria_ = list(frame.columns)
+        self._criteria = self._learn_bands(frame, yy)
+        codes = [self._encode_column(c, frame[c.name])[0] for c in self._criteria]
+        refs = self._references()
+        design = Design.build(codes, [c.n_levels for c in self._criteria], refs)
+        self._warn_zero_cells(refs)
+        res = fit_logistic(design, yy, ridge=float(self.ridge), max_iter=int(self.max_iter),
+                           tol=float(self.tol))
+        self.n_iter_ = res.n_iter
+        self.converged_ = bool(res.converged)
+        self.loglik_ = res.loglik
+        shift = 0.0
+        if self.population_rate is not None:
+            tau = float(self.population_rate)
+            ybar = float(yy.mean())
+            shift = -float(np.log((1 - tau) / tau * ybar / (1 - ybar)))
+        self.prior_correction_ = shift
+        beta = res.beta.copy()
+        beta[0] += shift
+        self.intercept_ = float(beta[0])
+        self._level_coefs = [
+            np.where(col >= 0, beta[np.maximum(col, 0)], 0.0) for col in design.columns
+        ]
+        self._level_se = [
+            np.where(col >= 0, np.sqrt(np.maximum(np.diag(res.cov), 0.0))[np.maximum(col, 0)],
+                     np.nan)
+            for col in design.columns
+        ]
+        self._refs = refs
+        self._columns_of = [np.asarray(c) for c in design.columns]
+        self.coef_table_ = self._coef_table(beta, res.cov, design)
+        self._warn_fit(res)
+        self._build_points()
+        scores = self._total(codes)
+        self.rounding_auc_loss_ = float(
+            roc_auc_score(yy, self._eta_exact(codes)) - roc_auc_score(yy, scores)
+        )
+        cuts = grade_cutoffs(scores, yy, method=self.grade_by, cuts=self.grade_cutoffs)
+        self.grade_cutoffs_ = np.asarray(cuts, dtype=float)
+        self.grade_table_ = self._grade_table(scores, yy)
+        return self
+
+    def _learn_bands(self, frame: pd.DataFrame, y: np.ndarray) -> list[Criterion]:
+        edges = dict(self.edges or {})
+        forced = set(self.categorical or ())
+        unknown = sorted((set(edges) | forced) - set(frame.columns))
+        if unknown:
+            raise InvalidParameterError(
+                f"Parameters 'edges'/'categorical' name {len(unknown)} column(s) absent from "
+                f"X: {_fmt_list(unknown)}. Columns present: {_fmt_list(frame.columns)}."
+            )
+        out = []
+        for name in frame.columns:
+            col = frame[name]
+            numeric = (pd.api.types.is_numeric_dtype(col)
+                       and not pd.api.types.is_bool_dtype(col) and name not in forced)
+            if name in edges and not numeric:
+                raise InvalidParameterError(
+                    f"Parameter 'edges' gives bands for column {name!r}, which is categorical "
+                    f"(dtype {col.dtype}). Give edges for numeric columns only."
+                )
+            if numeric:
+                crit = learn_numeric(name, col.to_numpy(dtype=float, na_value=np.nan), y,
+                                     method=self.binning, n_bins=int(self.n_bins),
+                                     min_share=float(self.min_share), edges=edges.get(name))
+            else:
+                crit = learn_categorical(name, col, y, min_share=float(self.min_share))
+            if crit.n_levels < 2:
+                warnings.warn(
+                    f"Criterion {name!r} (X) is constant: all {len(col):,} contacts fall in one "
+                    f"level ({crit.labels[0]!r}), so it gets 0 points. Drop it from X, or lower "
+                    f"min_share (now {self.min_share}) if its rare levels were pooled.",
+                    DataQualityWarning, stacklevel=3,
+                )
+            out.append(crit)
+        if all(c.n_levels < 2 for c in out):
+            raise InvalidDataError(
+                f"Every one of the {len(out)} criteria in X is constant; a scorecard needs at "
+                f"least one criterion with two levels."
+            )
+        return out
+
+    def _references(self) -> list[int]:
+        given = {} if self.reference == "most_frequent" else self.reference
+        if not isinstance(given, Mapping):
+            raise InvalidParameterError(
+                f"Parameter 'reference' must be 'most_frequent' or a dict criterion -> level; "
+                f"got {self.reference!r}."
+            )
+        refs = []
+        for crit in self._criteria:
+            if crit.name in given:
+                label = str(given[crit.name])
+                if label not in crit.labels:
+                    raise InvalidParameterError(
+                        f"Parameter 'reference' names level {label!r} for criterion "
+                        f"{crit.name!r}, which has {crit.n_levels} levels: "
+                        f"{_fmt_list(crit.labels)}. Pass one of them."
+                    )
+                refs.append(crit.labels.index(label))
+            else:
+                refs.append(int(np.argmax(crit.counts)))
+        return refs
+
+    def _warn_zero_cells(self, refs: list[int]) -> None:
+        found: list[str] = []
+        self._zero_cell_levels: list[tuple[str, str]] = []
+        for crit in self._criteria:
+            for lev, (n, e) in enumerate(zip(crit.counts, crit.events, strict=True)):
+                if n > 0 and (e == 0 or e == n) and crit.n_levels > 1:
+                    what = "no conversion" if e == 0 else "only conversions"
+                    found.append(
+                        f"{crit.name!r} level {crit.labels[lev]!r} ({n:,} contacts, {what})")
+                    self._zero_cell_levels.append((crit.name, crit.labels[lev]))
+        self._zero_cells = found
+        if found:
+            warnings.warn(
+                f"{len(found)} level(s) separate the outcome perfectly: {'; '.join(found[:8])}"
+                f"{' ...' if len(found) > 8 else ''}. Their coefficients are not estimable "
+                f"(they run to +-infinity). Raise min_share (now {self.min_share}) to merge "
+                f"them, band more coarsely, or pass ridge=1.0.",
+                SeparationWarning, stacklevel=3,
+            )
+
+    def _warn_fit(self, res: Any) -> None:
+        table = self.coef_table_
+        levels = table[~table["reference"] & (table["criterion"] != INTERCEPT)]
+        if res.diverging and self._zero_cells:
+            pass  # the zero-cell SeparationWarning already explains the divergence
+        elif res.diverging:
+            top = levels.reindex(levels["coef"].abs().sort_values(ascending=False).index).head(3)
+            names = "; ".join(f"{r.criterion!r} level {r.level!r} (coef {r.coef:.1f})"
+                              for r in top.itertuples())
+            warnings.warn(
+                f"The fit diverges (quasi-complete separation): the log-likelihood stopped "
+                f"improving after {res.n_iter} Newton steps while coefficients keep growing, "
+                f"largest: {names}. Pass ridge=1.0, or merge those levels (min_share, edges).",
+                SeparationWarning, stacklevel=3,
+            )
+        elif not res.converged:
+            warnings.warn(
+                f"The fit did not converge in max_iter={self.max_iter} Newton steps (last "
+                f"largest coefficient change {res.max_step:.3g}, tol={self.tol}). Increase "
+                f"max_iter or pass ridge > 0.",
+                ConvergenceWarning, stacklevel=3,
+            )
+        huge = levels[levels["se"] > HUGE_SE]
+        named = {(c, lev) for c, lev in self._zero_cell_levels}
+        huge = huge[[(c, lev) not in named for c, lev in zip(huge["criterion"], huge["level"],
+                                                             strict=True)]]
+        if len(huge):
+            names = "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g})"
+                              for r in huge.head(8).itertuples())
+            warnings.warn(
+                f"{len(huge)} level(s) have standard errors above {HUGE_SE:g} on the log-odds "
+                f"scale: {names}. Their points are not reliable: merge them (min_share, "
+                f"edges) or pass ridge=1.0.",
+                SeparationWarning, stacklevel=3,
+            )
+        if res.singular:
+            owners = {int(j): crit.name for crit, col in zip(self._criteria, self._columns_of,
+                                                             strict=True) for j in col if j >= 0}
+            crits = sorted({owners[j] for j in res.aliased if j in owners})
+            warnings.warn(
+                f"The design is singular: {len(crits)} criteria are aliased (some levels are "
+                f"exact combinations of others): {_fmt_list(crits)}. Their coefficients and "
+                f"the weights shared between them are not identified. Drop redundant criteria "
+                f"or pass ridge=1.0.",
+                ConvergenceWarning, stacklevel=3,
+            )
+
+    def _coef_table(self, beta: np.ndarray, cov: np.ndarray, design: Design) -> pd.DataFrame:
+        se_all = np.sqrt(np.maximum(np.diag(cov), 0.0))
+        zcrit = stats.norm.ppf(0.975)
+        rows: list[dict[str, Any]] = [{
+            "criterion": INTERCEPT, "level": "", "coef": beta[0], "se": se_all[0],
+            "contacts": sum(int(c.counts.sum()) for c in self._criteria[:1]),
+            "conversion_rate": (self._criteria[0].events.sum() / self._criteria[0].counts.sum())
+            if self._criteria else np.nan, "reference": False,
+        }]
+        for crit, col in zip(self._criteria, design.columns, strict=True):
+            for lev, label in enumerate(crit.labels):
+                j = int(col[lev])
+                rows.append({
+                    "criterion": crit.name, "level": label,
+                    "coef": beta[j] if j >= 0 else 0.0, "se": se_all[j] if j >= 0 else np.nan,
+                    "contacts": int(crit.counts[lev]),
+                    "conversion_rate": crit.events[lev] / crit.counts[lev]
+                    if crit.counts[lev] else np.nan,
+                    "reference": j < 0,
+                })
+        table = pd.DataFrame(rows)
+        table["z"] = table["coef"] / table["se"]
+        table["p_value"] = 2 * stats.norm.sf(np.abs(table["z"]))
+        table["ci_low"] = table["coef"] - zcrit * table["se"]
+        table["ci_high"] = table["coef"] + zcrit * table["se"]
+        return table[COEF_COLUMNS]
+
+    def _build_points(self) -> None:
+        points, base, scale, _ = compute_points(
+            self._level_coefs, self.intercept_, scaling=self.scaling,
+            round_points=bool(self.round_points), pdo=float(self.pdo),
+            base_score=float(self.base_score), base_odds=float(self.base_odds))
+        self._points = points
+        self._scale = scale
+        self.base_points_ = float(base)
+        self._tables()
+
+    def _tables(self) -> None:
+        points, base = self._points, self.base_points_
+        ref_pts = [float(p[r]) for p, r in zip(points, self._refs, strict=True)]
+        self.typical_points_ = float(base + sum(ref_pts))
+        spans = np.array([float(p.max() - p.min()) for p in points])
+        total = spans.sum()
+        self.weights_ = pd.Series(100 * spans / total if total > 0 else spans,
+                                  index=pd.Index(self.criteria_, name="criterion"),
+                                  name="weight_pct")
+        rows = []
+        iv = {}
+        for crit, pts, coefs, ref in zip(self._criteria, points, self._level_coefs, self._refs,
+                                         strict=True):
+            n_tot = crit.counts.sum()
+            e_tot = max(int(crit.events.sum()), 1)
+            ne_tot = max(int(n_tot - crit.events.sum()), 1)
+            dist_e = (crit.events + 0.5) / (e_tot + 0.5 * crit.n_levels)
+            dist_ne = (crit.counts - crit.events + 0.5) / (ne_tot + 0.5 * crit.n_levels)
+            woe = np.log(dist_e / dist_ne)
+            raw_e = crit.events / e_tot
+            raw_ne = (crit.counts - crit.events) / ne_tot
+            with np.errstate(divide="ignore", invalid="ignore"):
+                contrib = np.where((raw_e > 0) & (raw_ne > 0),
+                                   (raw_e - raw_ne) * np.log(raw_e / raw_ne), 0.0)
+            iv[crit.name] = float(contrib.sum())
+            for lev, label in enumerate(crit.labels):
+                rows.append({
+                    "criterion": crit.name, "level": label, "points": float(pts[lev]),
+                    "points_vs_typical": float(pts[lev] - pts[ref]), "coef": float(coefs[lev]),
+                    "contacts": int(crit.counts[lev]),
+                    "share": float(crit.counts[lev] / n_tot) if n_tot else np.nan,
+                    "conversion_rate": float(crit.events[lev] / crit.counts[lev])
+                    if crit.counts[lev] else np.nan,
+                    "woe": float(woe[lev]), "reference": lev == ref,
+                })
+        self.points_ = pd.DataFrame(rows)
+        self.information_value_ = pd.Series(iv, name="information_value", dtype=float)
+        self.information_value_.index.name = "criterion"
+        self.bands_ = self._bands_table()
+
+    def _bands_table(self) -> pd.DataFrame:
+        rows = []
+        for crit in self._criteria:
+            for lev, label in enumerate(crit.labels):
+                row: dict[str, Any] = {"criterion": crit.name, "level": label,
+                                       "kind": crit.kind, "method": crit.method,
+                                       "lower": np.nan, "upper": np.nan, "values": None,
+                                       "includes_missing": crit.missing_level == lev}
+                if crit.kind == "numeric" and label != MISSING_LABEL:
+                    bounds = np.concatenate([[-np.inf], crit.edges, [np.inf]])
+                    row["lower"], row["upper"] = bounds[lev], bounds[lev + 1]
+                elif crit.kind == "categorical":
+                    row["values"] = list(crit.values[lev])
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _grade_table(self, scores: np.ndarray, y: np.ndarray | None) -> pd.DataFrame:
+        grades = self._grades_from_scores(scores)
+        labels = list(self.grade_labels)
+        df = pd.DataFrame({"grade": pd.Categorical(grades, categories=labels, ordered=True)})
+        n = len(df)
+        counts = df["grade"].value_counts(sort=False).reindex(labels).to_numpy()
+        cuts = np.concatenate([[np.inf], self.grade_cutoffs_, [-np.inf]])
+        table = pd.DataFrame({"grade": labels, "score_from": cuts[1:], "score_to": cuts[:-1],
+                              "contacts": counts, "share": counts / n})
+        if y is not None:
+            conv = pd.Series(y).groupby(df["grade"], observed=False).sum().reindex(labels)
+            conv = conv.to_numpy()
+            base = y.mean()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = np.where(counts > 0, conv / np.maximum(counts, 1), np.nan)
+            table["converted"] = conv
+            table["conversion_rate"] = rate
+            table["lift"] = rate / base
+            table["cum_capture"] = np.cumsum(conv) / max(int(y.sum()), 1)
+        return table
+
+    # ------------------------------------------------------------------ scoring
+
+    def _encode_column(self, crit: Criterion, column: pd.Series) -> tuple[np.ndarray, int]:
+        codes, unseen = crit.encode(column)
+        n_unseen = int(unseen.sum())
+        if n_unseen and hasattr(self, "_points"):
+            codes = codes.copy()
+            codes[unseen] = self._unseen_level(crit)
+        elif n_unseen:  # at fit time: only missing values can be unseen (not possible)
+            codes[unseen] = 0
+        return codes, n_unseen
+
+    def _unseen_level(self, crit: Criterion) -> int:
+        i = self.criteria_.index(crit.name)
+        if self.handle_unseen == "other" and crit.other_level is not None:
+            return crit.other_level
+        if self.handle_unseen == "lowest":
+            return int(np.argmin(self._points[i]))
+        return self._refs[i]
+
+    def _encode(self, X: Any, *, strict: bool = False) -> list[np.ndarray]:
+        check_is_fitted(self)
+        frame = self._frame(X, reset=False, strict=strict)
+        counts = {}
+        codes = []
+        for crit in self._criteria:
+            if self.handle_unseen == "error":
+                c, unseen = crit.encode(frame[crit.name])
+                if unseen.any():
+                    first = int(np.flatnonzero(unseen)[0])
+                    raise InvalidDataError(
+                        f"Column {crit.name!r} (X) has {int(unseen.sum()):,} value(s) not seen "
+                        f"at fit time (first at row {first}: {frame[crit.name].iloc[first]!r}). "
+                        f"Pass handle_unseen='other', 'reference' or 'lowest' to score them, "
+                        f"or refit on data that include them."
+                    )
+                codes.append(c)
+            else:
+                c, n_unseen = self._encode_column(crit, frame[crit.name])
+                codes.append(c)
+                if n_unseen:
+                    counts[crit.name] = n_unseen
+        if counts:
+            listed = ", ".join(f"{k!r}: {v:,}" for k, v in counts.items())
+            warnings.warn(
+                f"X has values not seen at fit time in {len(counts)} criterion(s) ({listed} "
+                f"rows); they were scored as handle_unseen={self.handle_unseen!r} says. Check "
+                f"for new categories, or refit the scorecard on recent contacts.",
+                DataQualityWarning, stacklevel=3,
+            )
+        return codes
+
+    def _total(self, codes: list[np.ndarray]) -> np.ndarray:
+        total = np.full(len(codes[0]) if codes else 0, self.base_points_)
+        for pts, c in zip(self._points, codes, strict=True):
+            total = total + pts[c]
+        return total
+
+    def _eta_exact(self, codes: list[np.ndarray]) -> np.ndarray:
+        eta = np.full(len(codes[0]), self.intercept_)
+        for b, c in zip(self._level_coefs, codes, strict=True):
+            eta = eta + b[c]
+        return eta
+
+    def _grades_from_scores(self, scores: np.ndarray) -> np.ndarray:
+        idx = np.sum(scores[:, None] < self.grade_cutoffs_[None, :], axis=1)
+        return np.asarray(self.grade_labels, dtype=object)[idx]
+
+    def points(self, X: Any) -> pd.Series:
+        """Total score of each contact (the sum of its points; 0 to 100 with range scaling).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Contacts with (at least) the criteria columns, selected by name.
+
+        Returns
+        -------
+        Series
+            Scores, indexed like ``X``, named ``"score"``.
+        """
+        codes = self._encode(X)
+        return pd.Series(self._total(codes), index=_index(X), name="score")
+
+    def points_breakdown(self, X: Any, *, relative: bool = True) -> pd.DataFrame:
+        """Why each contact has its score: points per criterion and the top criteria up and down.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Contacts with the criteria columns.
+        relative : bool, default True
+            Show each criterion's points relative to the typical contact (its reference
+            level), the "negative points" view: the contact's score is
+            ``typical_points + sum of the columns``. With False, the raw level points
+            (``score = base_points + sum``).
+
+        Returns
+        -------
+        DataFrame
+            One column per criterion, then ``start`` (typical or base points), ``score``,
+            ``top_up`` and ``top_down`` (the criterion that adds the most points and the one
+            that removes the most, relative to the typical contact; None when there is none).
+        """
+        codes = self._encode(X)
+        raw = np.column_stack([p[c] for p, c in zip(self._points, codes, strict=True)])
+        ref = np.array([p[r] for p, r in zip(self._points, self._refs, strict=True)])
+        rel = raw - ref[None, :]
+        shown = rel if relative else raw
+        out = pd.DataFrame(shown, columns=self.criteria_, index=_index(X))
+        out["start"] = self.typical_points_ if relative else self.base_points_
+        out["score"] = self._total(codes)
+        names = np.asarray(self.criteria_, dtype=object)
+        up = np.argmax(rel, axis=1)
+        down = np.argmin(rel, axis=1)
+        rows = np.arange(len(rel))
+        out["top_up"] = pd.Series(np.where(rel[rows, up] > 0, names[up], None),
+                                  index=out.index, dtype=object)
+        out["top_down"] = pd.Series(np.where(rel[rows, down] < 0, names[down], None),
+                                    index=out.index, dtype=object)
+        return out
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of conversion implied by each contact's (rounded) score."""
+        codes = self._encode(X, strict=True)
+        return self._scale.log_odds(self._total(codes))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Conversion probability from the score: columns (not converted, converted).
+
+        The score maps back to log-odds linearly (``docs/user_guide/scorecard.md``), so two
+        contacts with the same score get the same probability.
+        """
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class: 1 where the conversion probability exceeds 0.5."""
+        decision = self.decision_function(X)  # checks fitted before classes_ is read
+        return self.classes_[(decision > 0).astype(int)]
+
+    def grade(self, X: Any) -> pd.Series:
+        """Grade of each contact (``grade_labels``, best first), as an ordered categorical."""
+        scores = self.points(X)
+        grades = self._grades_from_scores(scores.to_numpy())
+        return pd.Series(pd.Categorical(grades, categories=list(self.grade_labels), ordered=True),
+                         index=scores.index, name="grade")
+
+    def grade_table(self, X: Any, y: Any = None) -> pd.DataFrame:
+        """Grade sizes (and, with ``y``, conversion rate, lift and cumulative capture)."""
+        scores = self.points(X).to_numpy()
+        yy = None if y is None else self._outcome(y, len(scores))
+        return self._grade_table(scores, yy)
+
+    def unseen_counts(self, X: Any) -> pd.Series:
+        """Count the values in ``X`` not seen at fit time, per criterion (0 when none)."""
+        check_is_fitted(self)
+        frame = self._frame(X, reset=False, strict=False)
+        return pd.Series({c.name: int(c.encode(frame[c.name])[1].sum()) for c in self._criteria},
+                         name="unseen", dtype=int)
+
+    def design_matrix(self, X: Any) -> pd.DataFrame:
+        """Return the dummy-coded design the regression uses: intercept, then non-reference levels.
+
+        Columns are named ``"criterion=level"``. Useful to refit the same model elsewhere
+        (statsmodels, for example); values are 0.0/1.0.
+        """
+        codes = self._encode(X)
+        cols = {"(intercept)": np.ones(len(codes[0]))}
+        for crit, c, ref in zip(self._criteria, codes, self._refs, strict=True):
+            for lev, label in enumerate(crit.labels):
+                if lev != ref:
+                    cols[f"{crit.name}={label}"] = (c == lev).astype(float)
+        return pd.DataFrame(cols, index=_index(X))
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, X: Any, y: Any) -> ScorecardReport:
+        """AUC, Gini, KS, gains by decile, Brier score and reliability on contacts ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Contacts with the criteria columns (hold-out contacts, ideally).
+        y : array-like of 0/1
+            Their outcomes.
+
+        Returns
+        -------
+        ScorecardReport
+        """
+        codes = self._encode(X)
+        scores = self._total(codes)
+        yy = self._outcome(y, len(scores))
+        proba = expit(self._scale.log_odds(scores))
+        return ScorecardReport.compute(scores, proba, yy)
+
+    def psi(self, X_then: Any, X_now: Any, *, n_bins: int = 10) -> ScoreDrift:
+        """Score drift between two periods: the PSI of the scores and of each criterion.
+
+        Below 0.1 the population is stable, 0.1 to 0.25 it moved moderately, above 0.25
+        the scorecard should be reviewed (weights revisited on recent contacts).
+        """
+        check_scalar("n_bins", n_bins, kind=int, low=2)
+        codes_t = self._encode(X_then)
+        codes_n = self._encode(X_now)
+        k = {c.name: c.n_levels for c in self._criteria}
+        return drift(self._total(codes_t), self._total(codes_n),
+                     {n: (c, k[n]) for n, c in zip(self.criteria_, codes_t, strict=True)},
+                     {n: (c, k[n]) for n, c in zip(self.criteria_, codes_n, strict=True)},
+                     n_bins=n_bins)
+
+    # ------------------------------------------------------------------ export
+
+    def to_json(self, path: Any = None) -> str:
+        """Export the fitted scorecard as a JSON document (schema in the user guide; no pickle).
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            Also write the document to this file.
+
+        Returns
+        -------
+        str
+        """
+        check_is_fitted(self)
+        text = _export.to_json(self)
+        if path is not None:
+            from pathlib import Path
+
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_json(cls, document: Any) -> LogisticScorecard:
+        """Rebuild a fitted scorecard from :meth:`to_json`'s document (text, dict or path)."""
+        return _export.from_json(cls, document)
+
+    def to_sql(self, *, table: str, id_col: str | None = None, suffix: str = "_points",
+               score_col: str = "score") -> str:
+        """Write a ``SELECT`` computing every contact's points per criterion and total in SQL.
+
+        ``SELECT <id_col>, <CASE per criterion> AS <criterion><suffix>, <total> AS score
+        FROM <table>``. Identifiers are double-quoted and category literals single-quoted,
+        with embedded quotes doubled, so any name or category is safe. Run in DuckDB or
+        SQLite (and other ANSI databases) it returns exactly :meth:`points`; unseen values
+        get the points ``handle_unseen`` gives them (NULL with ``"error"``).
+        """
+        check_is_fitted(self)
+        return _export.to_sql(self, table=table, id_col=id_col, suffix=suffix,
+                              score_col=score_col)
+
+    # ------------------------------------------------------------------ plots
+
+    def plot_points(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """Bar chart of points per criterion and level (delegates to plotting)."""
+        from clientseg._plotting_scorecard import plot_scorecard_points
+
+        return plot_scorecard_points(self, ax=ax, **kwargs)
+
+    def plot_weights(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """Bar chart of the criterion weights (delegates to plotting)."""
+        from clientseg._plotting_scorecard import plot_scorecard_weights
+
+        return plot_scorecard_weights(self, ax=ax, **kwargs)
+
+
+def _index(X: Any) -> pd.Index:
+    return X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(X))
+
