@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from clientseg._validation import (
+    _are,
     _first_position,
-    _values,
     check_columns,
     check_frame,
     check_numeric_column,
@@ -145,7 +145,7 @@ def to_timestamp(value: Any, *, param: str, timezone: str | None) -> pd.Timestam
 
 def _policy_error(column: str, param: str, mask: np.ndarray, what: str, fix: str) -> None:
     raise InvalidDataError(
-        f"Column {column!r} ({param}) has {_values(int(mask.sum()))} that are {what} "
+        f"Column {column!r} ({param}) has {_are(int(mask.sum()))} {what} "
         f"(first at row {_first_position(mask)}). {fix}"
     )
 

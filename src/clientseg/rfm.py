@@ -40,6 +40,7 @@ from clientseg._rfm_transactions import (
 )
 from clientseg._validation import check_options, check_scalar
 from clientseg.exceptions import (
+    EmptyDataError,
     InvalidDataError,
     InvalidParameterError,
     TiedValuesWarning,
@@ -269,6 +270,13 @@ def _aggregate(lines: CleanLines) -> pd.DataFrame:
         exclusions["no_purchase"] = {"rows": int(lost.sum()), "amount": float(amount[lost].sum())}
         netted = {"rows": netted["rows"] - int(lost.sum()),
                   "amount": netted["amount"] - float(amount[lost].sum())}
+        if not has_purchase.any():
+            raise EmptyDataError(
+                f"Parameter 'transactions' has no customer with a purchase left: the "
+                f"{len(codes):,} rows kept are all returns (negative amounts) under "
+                f"returns='net'. Check observation_period_end and the sign of "
+                f"{'monetary_value_col'!r}."
+            )
         ids = lines.customer_ids[has_purchase]
         monetary, frequency = monetary[has_purchase], frequency[has_purchase]
         last, first = last[has_purchase], first[has_purchase]
@@ -832,6 +840,8 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = []  # scores are integers, whatever X is
         return tags
 
 

@@ -1,0 +1,165 @@
+"""Benchmark of clientseg.rfm against the usual pandas recipe and Polars, in one process.
+
+Stages (same transactions for every tool, timed one after the other):
+
+* ``rfm_table``: transaction lines -> one row per customer (last purchase, distinct invoices,
+  total amount). pandas: ``groupby().agg(max, nunique, sum)``; Polars: ``group_by().agg``
+  on a Polars frame built beforehand (conversion not timed); clientseg: :func:`rfm_table`.
+* ``rfm_scores``: the same plus quintile scores. pandas: the common recipe
+  ``pd.qcut(col.rank(method="first"), 5)`` (plain ``qcut`` fails on tied frequencies, and
+  ranking first splits identical customers by row order); Polars: ordinal ranks cut in
+  five; clientseg: :func:`rfm_table` + :class:`RFMScorer` (tie-safe quantile edges).
+
+Quality figures: ``customers`` (rows of the customer table; must agree across tools) and
+``split_ties`` (frequency values whose customers got more than one F score: identical
+customers split by row order; 0 for clientseg by construction).
+
+Data: ``n_transactions`` invoice lines of ``n_customers`` customers (about 2 lines per
+invoice), over two years, from a seeded numpy generator (fast to draw at 10M lines).
+
+Run: ``python benchmarks/run.py --profile regular --suite rfm --peers``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmarks._harness import measure, record
+
+SIZES = {
+    "smoke": (20_000, 2_000),
+    "regular": (10_000_000, 1_000_000),
+    "large": (50_000_000, 5_000_000),
+}
+END = pd.Timestamp("2025-12-31 23:59:59")
+N_BINS = 5
+
+
+def make_transactions(n_transactions: int, n_customers: int, seed: int = 0) -> pd.DataFrame:
+    """Draw invoice lines: ~2 lines per invoice, skewed customer activity, lognormal amounts."""
+    rng = np.random.default_rng(seed)
+    n_invoices = max(1, n_transactions // 2)
+    # skewed activity: a gamma weight per customer, like real bases (many one-off buyers)
+    weight = rng.gamma(0.6, 1.0, n_customers)
+    cdf = np.cumsum(weight / weight.sum())
+    invoice_customer = np.minimum(np.searchsorted(cdf, rng.random(n_invoices)), n_customers - 1)
+    invoice_time = pd.Timestamp("2024-01-01").value + rng.integers(
+        0, 730 * 86_400, n_invoices) * 10**9
+    line_invoice = rng.integers(0, n_invoices, n_transactions)
+    return pd.DataFrame({
+        "customer_id": invoice_customer[line_invoice].astype(np.int64) + 100_000,
+        "invoice_id": line_invoice.astype(np.int64) + 500_000,
+        "date": pd.to_datetime(invoice_time[line_invoice]),
+        "amount": np.round(rng.lognormal(2.5, 0.8, n_transactions), 2),
+    })
+
+
+# -------------------------------------------------------------------------------- clientseg
+def clientseg_table(tx: pd.DataFrame) -> pd.DataFrame:
+    from clientseg.rfm import rfm_table
+
+    return rfm_table(tx, customer_id_col="customer_id", datetime_col="date",
+                     monetary_value_col="amount", invoice_col="invoice_id",
+                     observation_period_end=END)
+
+
+def clientseg_scores(tx: pd.DataFrame) -> pd.DataFrame:
+    from clientseg.rfm import RFMScorer
+
+    table = clientseg_table(tx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tied frequencies are reported, not a failure here
+        scores = RFMScorer(N_BINS).fit_transform(table)
+    return scores.join(table["frequency"])
+
+
+# -------------------------------------------------------------------------------- pandas
+def pandas_table(tx: pd.DataFrame) -> pd.DataFrame:
+    g = tx.groupby("customer_id").agg(last=("date", "max"), frequency=("invoice_id", "nunique"),
+                                      monetary=("amount", "sum"))
+    g["recency_days"] = (END.normalize() - g["last"].dt.normalize()).dt.days
+    return g
+
+
+def pandas_scores(tx: pd.DataFrame) -> pd.DataFrame:
+    g = pandas_table(tx)
+    labels = list(range(1, N_BINS + 1))
+    g["r_score"] = pd.qcut(g["recency_days"].rank(method="first"), N_BINS, labels=labels[::-1])
+    g["f_score"] = pd.qcut(g["frequency"].rank(method="first"), N_BINS, labels=labels)
+    g["m_score"] = pd.qcut(g["monetary"].rank(method="first"), N_BINS, labels=labels)
+    return g
+
+
+# -------------------------------------------------------------------------------- Polars
+def polars_table(ptx: Any) -> Any:
+    import polars as pl
+
+    end_day = pl.lit(END.normalize())
+    return ptx.group_by("customer_id").agg(
+        pl.col("date").max().alias("last"),
+        pl.col("invoice_id").n_unique().alias("frequency"),
+        pl.col("amount").sum().alias("monetary"),
+    ).with_columns((end_day - pl.col("last").dt.truncate("1d")).dt.total_days()
+                   .alias("recency_days"))
+
+
+def polars_scores(ptx: Any) -> Any:
+    import polars as pl
+
+    g = polars_table(ptx)
+    n = pl.len()
+
+    def quintile(col: str, descending: bool = False) -> Any:
+        rank = pl.col(col).rank("ordinal", descending=descending)
+        return ((rank - 1) * N_BINS // n + 1).alias(col[0] + "_score")
+
+    return g.with_columns(quintile("recency_days", descending=True), quintile("frequency"),
+                          quintile("monetary"))
+
+
+# -------------------------------------------------------------------------------- quality
+def split_ties(frequency: np.ndarray, f_score: np.ndarray) -> int:
+    """Count frequency values whose customers got more than one F score."""
+    pairs = pd.DataFrame({"f": frequency, "s": np.asarray(f_score, dtype=np.int64)})
+    return int((pairs.groupby("f")["s"].nunique() > 1).sum())
+
+
+def run(profile: str, peers: bool) -> list[dict[str, Any]]:
+    """Time the stages on one profile's data; return the result rows."""
+    n_tx, n_cust = SIZES[profile]
+    tx = make_transactions(n_tx, n_cust)
+    size = {"n_transactions": n_tx, "n_customers": n_cust}
+    rows: list[dict[str, Any]] = []
+
+    m = measure(clientseg_table, tx)
+    rows.append(record("rfm", "rfm_table", "clientseg", size, m, customers=len(m.result)))
+    m = measure(clientseg_scores, tx)
+    rows.append(record("rfm", "rfm_scores", "clientseg", size, m, customers=len(m.result),
+                       split_ties=split_ties(m.result["frequency"].to_numpy(),
+                                             m.result["f_score"].to_numpy())))
+    del m
+    if peers:
+        m = measure(pandas_table, tx)
+        rows.append(record("rfm", "rfm_table", "pandas", size, m, customers=len(m.result)))
+        m = measure(pandas_scores, tx)
+        rows.append(record("rfm", "rfm_scores", "pandas", size, m, customers=len(m.result),
+                           split_ties=split_ties(m.result["frequency"].to_numpy(),
+                                                 m.result["f_score"].to_numpy())))
+        del m
+        try:
+            import polars as pl
+        except ImportError:  # the bench extra is not installed: pandas peer only
+            return rows
+        ptx = pl.from_pandas(tx)
+        m = measure(lambda: polars_table(ptx))
+        rows.append(record("rfm", "rfm_table", "polars", size, m, customers=m.result.height))
+        m = measure(lambda: polars_scores(ptx))
+        res = m.result
+        rows.append(record("rfm", "rfm_scores", "polars", size, m, customers=res.height,
+                           split_ties=split_ties(res["frequency"].to_numpy(),
+                                                 res["f_score"].to_numpy())))
+    return rows
