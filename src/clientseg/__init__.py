@@ -10,6 +10,13 @@ when they are called.
 
 from clientseg import datasets, exceptions, synth
 from clientseg._version import __version__
+from clientseg.hierarchy import (
+    HierarchicalSegmenter,
+    MixedDataEncoder,
+    WardTree,
+    ward_linkage,
+    ward_tree,
+)
 from clientseg.rfm import (
     RFMScorer,
     SegmentMap,
@@ -21,11 +28,14 @@ from clientseg.rfm import (
 from clientseg.scorecard import LogisticScorecard, ScoreDrift, ScorecardReport, psi
 
 __all__ = [
+    "HierarchicalSegmenter",
     "LogisticScorecard",
+    "MixedDataEncoder",
     "RFMScorer",
     "ScoreDrift",
     "ScorecardReport",
     "SegmentMap",
+    "WardTree",
     "__version__",
     "datasets",
     "exceptions",
@@ -35,4 +45,6 @@ __all__ = [
     "rfm_table",
     "synth",
     "to_clv_summary",
+    "ward_linkage",
+    "ward_tree",
 ]

@@ -12,6 +12,7 @@ re-exported here, so the public import path is always ``clientseg.plotting``.
 from __future__ import annotations
 
 # Each concept's drawing code is re-exported below, one import line per private module.
+from clientseg._plotting_hierarchy import plot_dendrogram
 from clientseg._plotting_rfm import plot_rfm_grid, plot_rfm_migration, plot_segment_sizes
 from clientseg._plotting_scorecard import (
     plot_calibration,
@@ -24,6 +25,7 @@ from clientseg._plotting_scorecard import (
 
 __all__: list[str] = [
     "plot_calibration",
+    "plot_dendrogram",
     "plot_gains",
     "plot_lift",
     "plot_rfm_grid",
