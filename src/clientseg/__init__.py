@@ -8,14 +8,23 @@ for benchmark runs on very large synthetic customer bases.
 when they are called.
 """
 
-from clientseg import datasets, exceptions, synth
+from clientseg import datasets, exceptions, plotting, synth
 from clientseg._version import __version__
+from clientseg.cut import CutResult, select_cut
 from clientseg.hierarchy import (
     HierarchicalSegmenter,
     MixedDataEncoder,
     WardTree,
     ward_linkage,
     ward_tree,
+)
+from clientseg.quality import (
+    QualityReport,
+    RetentionResult,
+    StabilityResult,
+    segment_quality,
+    segment_retention,
+    segment_stability,
 )
 from clientseg.rfm import (
     RFMScorer,
@@ -25,24 +34,33 @@ from clientseg.rfm import (
     rfm_table,
     to_clv_summary,
 )
-from clientseg.scorecard import LogisticScorecard, ScoreDrift, ScorecardReport, psi
+from clientseg.scorecard import LogisticScorecard, ScorecardReport, ScoreDrift, psi
 
 __all__ = [
+    "CutResult",
     "HierarchicalSegmenter",
     "LogisticScorecard",
     "MixedDataEncoder",
+    "QualityReport",
     "RFMScorer",
+    "RetentionResult",
     "ScoreDrift",
     "ScorecardReport",
     "SegmentMap",
+    "StabilityResult",
     "WardTree",
     "__version__",
     "datasets",
     "exceptions",
+    "plotting",
     "psi",
     "rfm_exclusions",
     "rfm_migration",
     "rfm_table",
+    "segment_quality",
+    "segment_retention",
+    "segment_stability",
+    "select_cut",
     "synth",
     "to_clv_summary",
     "ward_linkage",

@@ -12,7 +12,13 @@ re-exported here, so the public import path is always ``clientseg.plotting``.
 from __future__ import annotations
 
 # Each concept's drawing code is re-exported below, one import line per private module.
+from clientseg._plotting_cut import plot_cut_criteria, plot_inertia_gains
 from clientseg._plotting_hierarchy import plot_dendrogram
+from clientseg._plotting_quality import (
+    plot_segment_map,
+    plot_segment_profile,
+    plot_segment_stability,
+)
 from clientseg._plotting_rfm import plot_rfm_grid, plot_rfm_migration, plot_segment_sizes
 from clientseg._plotting_scorecard import (
     plot_calibration,
@@ -25,13 +31,18 @@ from clientseg._plotting_scorecard import (
 
 __all__: list[str] = [
     "plot_calibration",
+    "plot_cut_criteria",
     "plot_dendrogram",
     "plot_gains",
+    "plot_inertia_gains",
     "plot_lift",
     "plot_rfm_grid",
     "plot_rfm_migration",
     "plot_score_distribution",
     "plot_scorecard_points",
     "plot_scorecard_weights",
+    "plot_segment_map",
+    "plot_segment_profile",
     "plot_segment_sizes",
+    "plot_segment_stability",
 ]

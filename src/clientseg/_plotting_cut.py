@@ -1,0 +1,92 @@
+"""Drawing of cut selection: criteria against k, inertia gains (re-exported by plotting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from clientseg._plotting_common import SEGMENT_COLORS, new_axes
+
+__all__ = ["plot_cut_criteria", "plot_inertia_gains"]
+
+_MINIMISED = ("davies_bouldin",)
+
+
+def plot_cut_criteria(result: Any, *, ax: Any = None, criteria: Any = None) -> Any:
+    """Plot every criterion of a :class:`~clientseg.cut.CutResult` against k.
+
+    Each criterion is rescaled to [0, 1] over ``k_range`` (1 = its best value, so
+    Davies–Bouldin is flipped) and its own pick is marked with a dot; the chosen k is a
+    vertical line. Criteria undefined everywhere (e.g. not computed) are left out.
+
+    Parameters
+    ----------
+    result : CutResult
+        The output of :func:`clientseg.select_cut`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    criteria : list of str, optional
+        Criteria to draw (default: every criterion of ``result.picks``).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = new_axes(ax, figsize=(7.5, 4.5))
+    table = result.table
+    names = list(result.picks.index if criteria is None else criteria)
+    ks = table.index.to_numpy()
+    for i, name in enumerate(names):
+        values = table[name].to_numpy(dtype=float)
+        ok = np.isfinite(values)
+        if not ok.any():
+            continue
+        lo, hi = np.nanmin(values), np.nanmax(values)
+        scaled = (values - lo) / (hi - lo) if hi > lo else np.where(ok, 1.0, np.nan)
+        if name in _MINIMISED:
+            scaled = 1.0 - scaled
+        color = SEGMENT_COLORS[i % len(SEGMENT_COLORS)]
+        ax.plot(ks, scaled, marker=".", lw=1.2, color=color, label=name.replace("_", " "))
+        pick = int(result.picks[name])
+        if pick in table.index and np.isfinite(table.loc[pick, name]):
+            ax.plot([pick], [scaled[list(ks).index(pick)]], "o", ms=9, mfc="none",
+                    mec=color, mew=1.8)
+    ax.axvline(result.k, color="black", lw=1.5, ls="--", label=f"chosen k = {result.k}")
+    ax.set_xticks(ks)
+    ax.set_xlabel("number of segments k")
+    ax.set_ylabel("criterion, rescaled (1 = best)")
+    ax.set_title("Where to cut: every criterion against k (circles: each one's pick)")
+    ax.legend(fontsize="small", ncol=2, loc="best", frameon=False)
+    return ax
+
+
+def plot_inertia_gains(result: Any, *, ax: Any = None) -> Any:
+    """Bar chart of the within-inertia gained by going from k − 1 to k segments.
+
+    A tall bar followed by short ones is the "knee" that the inertia-gain criteria look
+    for; the chosen k is highlighted.
+
+    Parameters
+    ----------
+    result : CutResult
+        The output of :func:`clientseg.select_cut`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = new_axes(ax, figsize=(6.4, 4.0))
+    within = result.table["within_inertia"]
+    gains = -within.diff()  # gain of the step k-1 -> k, at k
+    ks = gains.index.to_numpy()[1:]
+    heights = gains.to_numpy()[1:]
+    colors = [SEGMENT_COLORS[1] if k == result.k else SEGMENT_COLORS[0] for k in ks]
+    ax.bar(ks, heights, color=colors)
+    ax.set_xticks(ks)
+    ax.set_xlabel("number of segments k")
+    ax.set_ylabel("within-inertia gained from k − 1 to k")
+    ax.set_title(f"Inertia gains (chosen k = {result.k} highlighted)")
+    return ax
