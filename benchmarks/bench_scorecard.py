@@ -77,7 +77,8 @@ def _ours(name: str, X: pd.DataFrame, y: pd.Series, size: dict[str, int]) -> lis
     auc = round(float(roc_auc_score(y_te, score.result)), 4)
     return [
         record(SUITE, f"fit {name}", "clientseg", size, fit, auc=auc,
-               max_weight=float(card.weights_.max())),
+               max_weight=float(card.weights_.max()),
+               rounding_auc_loss=round(card.rounding_auc_loss_, 5)),
         record(SUITE, f"score {name}", "clientseg", size, score, auc=auc),
     ]
 
@@ -110,7 +111,9 @@ def _optbinning(name: str, X: pd.DataFrame, y: pd.Series,
         warnings.simplefilter("ignore")
         m_fit = measure(fit)
         m_score = measure(m_fit.result.score, X_te)
-    auc = round(float(roc_auc_score(y_te, m_score.result)), 4)
+        # optbinning's score is credit-style (high = no event): rank by P(event) instead
+        proba = m_fit.result.predict_proba(X_te)[:, 1]
+    auc = round(float(roc_auc_score(y_te, proba)), 4)
     return [record(SUITE, f"fit {name}", "optbinning", size, m_fit, auc=auc),
             record(SUITE, f"score {name}", "optbinning", size, m_score, auc=auc)]
 

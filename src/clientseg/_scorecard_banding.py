@@ -101,8 +101,10 @@ class Criterion:
             if isinstance(column.dtype, pd.CategoricalDtype):  # look up categories, not rows
                 lookup = np.append(known.get_indexer(column.cat.categories), -1)
                 raw = lookup[np.asarray(column.cat.codes, dtype=np.intp)]
-            else:
-                raw = known.get_indexer(column.astype(object))
+            else:  # factorize first: lookups run over distinct values, not rows
+                row_codes, uniques = pd.factorize(column)
+                lookup = np.append(known.get_indexer(pd.Index(uniques, dtype=object)), -1)
+                raw = lookup[np.asarray(row_codes, dtype=np.intp)]
             raw = np.asarray(raw, dtype=np.intp)
             codes = np.where(raw >= 0, owner[np.maximum(raw, 0)], -1)
             unseen = (raw < 0) & ~missing
@@ -285,23 +287,32 @@ def learn_numeric(
 
 def learn_categorical(
     name: str, column: pd.Series, y: np.ndarray, *, min_share: float
-) -> Criterion:
-    """Learn the levels of a categorical criterion, pooling rare levels into ``"(other)"``."""
+) -> tuple[Criterion, np.ndarray]:
+    """Learn the levels of a categorical criterion, pooling rare levels into ``"(other)"``.
+
+    Returns the criterion and the level code of every training row (the factorisation is
+    done once).
+    """
     n = len(column)
     min_count = min_share * n
     missing = column.isna().to_numpy()
-    cat = pd.Categorical(column)
     if isinstance(column.dtype, pd.CategoricalDtype):
         order = list(column.dtype.categories)  # the user's order (ordered bands stay ordered)
+        codes = np.asarray(column.cat.codes, dtype=np.intp)
     else:
-        order = list(cat.categories)
-    cat = pd.Categorical(column, categories=pd.Index(order, dtype=object))
-    codes = np.asarray(cat.codes, dtype=np.intp)
+        try:
+            codes, uniques = pd.factorize(column, sort=True)
+        except TypeError:  # values of mixed types cannot be sorted: first-seen order
+            codes, uniques = pd.factorize(column)
+        order = list(uniques)
+        codes = np.asarray(codes, dtype=np.intp)
     counts = np.bincount(codes[codes >= 0], minlength=len(order))
     events = np.bincount(codes[codes >= 0], weights=y[codes >= 0], minlength=len(order))
     present = counts > 0
     kept = [i for i in range(len(order)) if present[i] and counts[i] >= min_count]
     rare = [i for i in range(len(order)) if present[i] and counts[i] < min_count]
+    level_of = np.full(len(order) + 1, -1, dtype=np.intp)  # raw code -> level (-1: missing)
+    level_of[kept] = np.arange(len(kept))
     values = [[order[i]] for i in kept]
     labels = [str(order[i]) for i in kept]
     lev_counts = [int(counts[i]) for i in kept]
@@ -312,12 +323,14 @@ def learn_categorical(
         pool_e = float(events[rare].sum())
         if pool_n >= min_count or not kept:
             other_level = len(values)
+            level_of[rare] = other_level
             values.append([order[i] for i in rare])
             labels.append(OTHER_LABEL)
             lev_counts.append(pool_n)
             lev_events.append(pool_e)
         else:  # the pool is still rare: it joins the most frequent level
             top = _most_frequent(np.asarray(lev_counts))
+            level_of[rare] = top
             values[top] = values[top] + [order[i] for i in rare]
             lev_counts[top] += pool_n
             lev_events[top] += pool_e
@@ -339,4 +352,5 @@ def learn_categorical(
             lev_events[top] += float(y[missing].sum())
     crit.counts = np.asarray(lev_counts, dtype=np.int64)
     crit.events = np.rint(np.asarray(lev_events)).astype(np.int64)
-    return crit
+    level_of[-1] = -1 if crit.missing_level is None else crit.missing_level
+    return crit, level_of[codes]

@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 __all__: list[str] = []
 
 CHUNK_ROWS = 65_536
-#: Dense design chunks are kept between Newton steps when they fit in this many bytes.
+#: Dense (float32) design chunks are kept between Newton steps when they fit in this size.
 CACHE_BYTES = 256 * 2**20
 
 
@@ -97,24 +97,41 @@ def _loglik(eta: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
 
 
-def _grad_hess(design: Design, y: np.ndarray, mu: np.ndarray,
-               cache: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _gradient(design: Design, resid: np.ndarray) -> np.ndarray:
+    """``X' (y - mu)`` from per-level sums (exact float64, no dense design)."""
+    grad = np.zeros(design.n_params)
+    grad[0] = resid.sum()
+    for codes, col in zip(design.codes, design.columns, strict=True):
+        sums = np.bincount(codes, weights=resid, minlength=len(col))
+        ok = col >= 0
+        grad[col[ok]] = sums[ok]
+    return grad
+
+
+def _grad_hess(design: Design, y: np.ndarray, mu: np.ndarray, cache: dict[int, np.ndarray],
+               *, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian ``X' W X`` of the log-likelihood.
+
+    With ``exact=False`` the Hessian is accumulated in float32 (half the cost): Newton steps
+    only need a good approximation of it, since the gradient, which decides the optimum,
+    stays exact in float64. The final Hessian, whose inverse gives the standard errors, is
+    computed in float64.
+    """
     p = design.n_params
-    keep = design.n_rows * p * 8 <= CACHE_BYTES
-    grad = np.zeros(p)
+    keep = design.n_rows * p * 4 <= CACHE_BYTES
+    dtype = np.float64 if exact else np.float32
     hess = np.zeros((p, p))
-    w = mu * (1.0 - mu)
-    resid = y - mu
+    w = (mu * (1.0 - mu)).astype(dtype)
     for start in range(0, design.n_rows, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, design.n_rows)
         x = cache.get(start)
         if x is None:
-            x = design.dense(start, stop)
+            x = design.dense(start, stop).astype(np.float32)  # 0/1 values: exact in float32
             if keep:
                 cache[start] = x
-        grad += x.T @ resid[start:stop]
-        hess += (x * w[start:stop, None]).T @ x
-    return grad, hess
+        xd = x.astype(dtype, copy=False)
+        hess += ((xd * w[start:stop, None]).T @ xd).astype(np.float64)
+    return _gradient(design, y - mu), hess
 
 
 def _solve(hess: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -164,7 +181,7 @@ def _fit_logistic(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is reported)
         mu = expit(eta)
-        grad, hess = _grad_hess(design, y, mu, cache)
+        grad, hess = _grad_hess(design, y, mu, cache, exact=False)
         grad -= pen * beta
         hess[np.diag_indices(p)] += pen
         step, sing = _solve(hess, grad)
@@ -186,7 +203,7 @@ def _fit_logistic(
             diverging = True
             break
     mu = expit(eta)
-    _, hess = _grad_hess(design, y, mu, cache)
+    _, hess = _grad_hess(design, y, mu, cache, exact=True)
     hess[np.diag_indices(p)] += pen
     try:
         cov = linalg.inv(hess, check_finite=False)

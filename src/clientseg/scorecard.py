@@ -417,8 +417,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         frame = self._frame(X, reset=True, strict=True)
         yy, self.classes_ = self._target(y, len(frame))
         self.criteria_ = list(frame.columns)
-        self._criteria = self._learn_bands(frame, yy)
-        codes = [self._encode_column(c, frame[c.name])[0] for c in self._criteria]
+        self._criteria, codes = self._learn_bands(frame, yy)
         refs = self._references()
         design = Design.build(codes, [c.n_levels for c in self._criteria], refs)
         self._warn_zero_cells(refs)
@@ -458,7 +457,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         self.grade_table_ = self._grade_table(scores, yy)
         return self
 
-    def _learn_bands(self, frame: pd.DataFrame, y: np.ndarray) -> list[Criterion]:
+    def _learn_bands(self, frame: pd.DataFrame,
+                     y: np.ndarray) -> tuple[list[Criterion], list[np.ndarray]]:
         edges = dict(self.edges or {})
         forced = set(self.categorical or ())
         unknown = sorted((set(edges) | forced) - set(frame.columns))
@@ -468,6 +468,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                 f"X: {_fmt_list(unknown)}. Columns present: {_fmt_list(frame.columns)}."
             )
         out = []
+        codes = []
         for name in frame.columns:
             col = frame[name]
             numeric = (pd.api.types.is_numeric_dtype(col)
@@ -481,8 +482,11 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                 crit = learn_numeric(name, col.to_numpy(dtype=float, na_value=np.nan), y,
                                      method=self.binning, n_bins=int(self.n_bins),
                                      min_share=float(self.min_share), edges=edges.get(name))
+                codes.append(crit.encode(col)[0])
             else:
-                crit = learn_categorical(name, col, y, min_share=float(self.min_share))
+                crit, crit_codes = learn_categorical(name, col, y,
+                                                     min_share=float(self.min_share))
+                codes.append(crit_codes)
             if crit.n_levels < 2:
                 warnings.warn(
                     f"Criterion {name!r} (X) is constant: all {len(col):,} contacts fall in one "
@@ -496,7 +500,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                 f"Every one of the {len(out)} criteria in X is constant; a scorecard needs at "
                 f"least one criterion with two levels."
             )
-        return out
+        return out, codes
 
     def _references(self) -> list[int]:
         given = {} if self.reference == "most_frequent" else self.reference
@@ -704,13 +708,12 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ scoring
 
     def _encode_column(self, crit: Criterion, column: pd.Series) -> tuple[np.ndarray, int]:
+        """Level codes of a column, unseen values given the ``handle_unseen`` level."""
         codes, unseen = crit.encode(column)
         n_unseen = int(unseen.sum())
-        if n_unseen and hasattr(self, "_points"):
+        if n_unseen:
             codes = codes.copy()
             codes[unseen] = self._unseen_level(crit)
-        elif n_unseen:  # at fit time: only missing values can be unseen (not possible)
-            codes[unseen] = 0
         return codes, n_unseen
 
     def _unseen_level(self, crit: Criterion) -> int:
