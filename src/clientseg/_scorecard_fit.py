@@ -119,7 +119,7 @@ def _grad_hess(design: Design, y: np.ndarray, mu: np.ndarray, cache: dict[int, n
     """
     p = design.n_params
     keep = design.n_rows * p * 4 <= CACHE_BYTES
-    dtype = np.float64 if exact else np.float32
+    dtype: type[np.floating[Any]] = np.float64 if exact else np.float32
     hess = np.zeros((p, p))
     w = (mu * (1.0 - mu)).astype(dtype)
     for start in range(0, design.n_rows, CHUNK_ROWS):
@@ -129,8 +129,9 @@ def _grad_hess(design: Design, y: np.ndarray, mu: np.ndarray, cache: dict[int, n
             x = design.dense(start, stop).astype(np.float32)  # 0/1 values: exact in float32
             if keep:
                 cache[start] = x
-        xd = x.astype(dtype, copy=False)
-        hess += ((xd * w[start:stop, None]).T @ xd).astype(np.float64)
+        xd: np.ndarray = x.astype(dtype, copy=False)
+        wd: np.ndarray = w[start:stop, None]
+        hess += ((xd * wd).T @ xd).astype(np.float64)
     return _gradient(design, y - mu), hess
 
 
