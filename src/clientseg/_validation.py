@@ -448,3 +448,136 @@ def check_criteria_values(frame: pd.DataFrame, columns: Sequence[Any], *, param:
                     f"(first at row {_first_position(bad)}). Replace them with finite numbers "
                     f"or with NaN (missing values form their own level)."
                 )
+
+
+# --------------------------------------------------------------------------------------
+# Segment labels, non-negative values and mixed frames (segment quality)
+# --------------------------------------------------------------------------------------
+
+#: Level given to missing values of a categorical column (they form their own level).
+MISSING_LEVEL = "(missing)"
+
+
+def check_labels(
+    labels: Any,
+    *,
+    n_expected: int,
+    param: str = "labels",
+    against: str = "X",
+    min_segments: int = 2,
+) -> tuple[np.ndarray, pd.Index]:
+    """Return segment codes ``0..k-1`` and the segment names, refusing missing labels.
+
+    Segment order: the categories of a categorical (unused ones dropped), else sorted
+    labels, else (labels of mixed types that cannot be sorted) order of first appearance.
+    """
+    arr = check_length(labels, param=param, n_expected=n_expected, against=against)
+    series = labels if isinstance(labels, pd.Series) else pd.Series(arr)
+    missing = series.isna().to_numpy()
+    if missing.any():
+        raise InvalidDataError(
+            f"{param} has {_values(int(missing.sum()))} that are missing (first at row "
+            f"{_first_position(missing)}). Every customer needs a segment: drop those rows "
+            f"from {against} and {param}, or give them a segment of their own."
+        )
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cat = series.cat.remove_unused_categories()
+        codes = cat.cat.codes.to_numpy(dtype=np.int64)
+        names = pd.Index(cat.cat.categories)
+    else:
+        try:
+            codes, names = pd.factorize(series, sort=True)
+        except TypeError:  # labels of mixed types cannot be sorted
+            codes, names = pd.factorize(series, sort=False)
+        codes = np.asarray(codes, dtype=np.int64)
+        names = pd.Index(names)
+    if len(names) < min_segments:
+        only = f" ({names[0]!r})" if len(names) == 1 else ""
+        raise InvalidDataError(
+            f"{param} has {len(names)} distinct segment(s){only}; at least {min_segments} are "
+            f"needed, since quality compares segments with each other. Pass the labels of a "
+            f"segmentation into {min_segments} or more segments."
+        )
+    return codes, names
+
+
+def check_nonnegative(
+    values: Any, *, param: str, n_expected: int, against: str = "X", fix: str = ""
+) -> np.ndarray:
+    """Return one finite, non-negative float per row, or raise with the count and first row."""
+    arr = check_length(values, param=param, n_expected=n_expected, against=against)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
+        raise InvalidDataError(
+            f"{param} must be numeric; it has dtype {arr.dtype}. Convert it with "
+            f"pandas.to_numeric(...) first."
+        )
+    try:
+        out = pd.to_numeric(pd.Series(arr), errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise InvalidDataError(
+            f"{param} must be numeric ({exc}). Convert it with pandas.to_numeric(...) first."
+        ) from exc
+    for what, bad, remedy in (
+        ("NaN", np.isnan(out), "Fill them (e.g. with 0 for no purchase) or drop those rows."),
+        ("inf", np.isinf(out), "Replace them with finite numbers."),
+        ("negative", out < 0, fix or "Net them against earlier purchases or set them to 0."),
+    ):
+        if bad.any():
+            raise InvalidDataError(
+                f"{param} has {_values(int(bad.sum()))} that are {what} (first at row "
+                f"{_first_position(bad)}). {remedy}"
+            )
+    return out
+
+
+def split_mixed_frame(
+    X: Any, *, param: str = "X"
+) -> tuple[np.ndarray, list[Any], list[tuple[Any, np.ndarray, list[Any]]]]:
+    """Split ``X`` into a numeric matrix and categorical columns (codes and levels).
+
+    Numeric (non-boolean) columns form the matrix, checked by :func:`check_array` (no NaN,
+    no inf). Boolean, categorical, string and object columns are categorical: missing values
+    become the level :data:`MISSING_LEVEL`. A 2-D array is all numeric. Datetime columns are
+    refused. At least one numeric column is required.
+    """
+    if not isinstance(X, pd.DataFrame):
+        arr = check_array(X, param=param)
+        return arr, list(range(arr.shape[1])), []
+    if len(X) == 0:
+        raise EmptyDataError(f"{param} has 0 rows; at least 1 row is needed.")
+    dates = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])
+             or isinstance(X[c].dtype, pd.PeriodDtype)]
+    if dates:
+        raise InvalidDataError(
+            f"{param} has {len(dates)} date column(s): {_fmt_list(dates)}. Turn them into "
+            f"numbers first (e.g. days since the date) or drop them."
+        )
+    numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])
+               and not pd.api.types.is_bool_dtype(X[c])]
+    if not numeric:
+        raise InvalidDataError(
+            f"{param} has no numeric column ({X.shape[1]} column(s), all categorical); the "
+            f"geometric measures need at least one. Add numeric criteria or encode the "
+            f"categorical ones (one-hot, FAMD-scaled) and pass them as numeric columns."
+        )
+    arr = check_array(X[numeric], param=param)
+    categorical: list[tuple[Any, np.ndarray, list[Any]]] = []
+    for col in X.columns:
+        if col in numeric:
+            continue
+        series = X[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            codes = series.cat.codes.to_numpy(dtype=np.int64)
+            levels = list(series.cat.categories)
+        else:
+            try:
+                raw_codes, uniques = pd.factorize(series, sort=True)
+            except TypeError:
+                raw_codes, uniques = pd.factorize(series, sort=False)
+            codes = np.asarray(raw_codes, dtype=np.int64)
+            levels = list(uniques)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(levels), codes)
+            levels = [*levels, MISSING_LEVEL]
+        categorical.append((col, codes, levels))
+    return arr, numeric, categorical
