@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
@@ -26,8 +25,8 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from clientseg import _scorecard_export as _export
+from clientseg import _scorecard_tables as _tab
 from clientseg._scorecard_banding import (
-    MISSING_LABEL,
     Criterion,
     learn_categorical,
     learn_numeric,
@@ -45,21 +44,13 @@ from clientseg._validation import (
     check_scalar,
 )
 from clientseg.exceptions import (
-    ConvergenceWarning,
     DataQualityWarning,
     InvalidDataError,
     InvalidParameterError,
-    SeparationWarning,
 )
 
 __all__ = ["LogisticScorecard", "ScoreDrift", "ScorecardReport", "psi"]
 
-#: A standard error above this (on the log-odds scale) means the level is not estimable.
-HUGE_SE = 10.0
-#: Coefficient table columns.
-COEF_COLUMNS = ["criterion", "level", "coef", "se", "z", "p_value", "ci_low", "ci_high",
-                "contacts", "conversion_rate", "reference"]
-INTERCEPT = "(intercept)"
 
 
 class LogisticScorecard(ClassifierMixin, BaseEstimator):
@@ -420,7 +411,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         self._criteria, codes = self._learn_bands(frame, yy)
         refs = self._references()
         design = Design.build(codes, [c.n_levels for c in self._criteria], refs)
-        self._warn_zero_cells(refs)
+        zero_cells = _tab.warn_zero_cells(self._criteria, float(self.min_share))
         res = fit_logistic(design, yy, ridge=float(self.ridge), max_iter=int(self.max_iter),
                            tol=float(self.tol))
         self.n_iter_ = res.n_iter
@@ -444,9 +435,9 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
             for col in design.columns
         ]
         self._refs = refs
-        self._columns_of = [np.asarray(c) for c in design.columns]
-        self.coef_table_ = self._coef_table(beta, res.cov, design)
-        self._warn_fit(res)
+        self.coef_table_ = _tab.coef_table(self._criteria, design.columns, beta, res.cov)
+        _tab.warn_fit(res, self.coef_table_, self._criteria, design.columns, zero_cells,
+                      max_iter=int(self.max_iter), tol=float(self.tol))
         self._build_points()
         scores = self._total(codes)
         self.rounding_auc_loss_ = float(
@@ -524,100 +515,6 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                 refs.append(int(np.argmax(crit.counts)))
         return refs
 
-    def _warn_zero_cells(self, refs: list[int]) -> None:
-        found: list[str] = []
-        self._zero_cell_levels: list[tuple[str, str]] = []
-        for crit in self._criteria:
-            for lev, (n, e) in enumerate(zip(crit.counts, crit.events, strict=True)):
-                if n > 0 and (e == 0 or e == n) and crit.n_levels > 1:
-                    what = "no conversion" if e == 0 else "only conversions"
-                    found.append(
-                        f"{crit.name!r} level {crit.labels[lev]!r} ({n:,} contacts, {what})")
-                    self._zero_cell_levels.append((crit.name, crit.labels[lev]))
-        self._zero_cells = found
-        if found:
-            warnings.warn(
-                f"{len(found)} level(s) separate the outcome perfectly: {'; '.join(found[:8])}"
-                f"{' ...' if len(found) > 8 else ''}. Their coefficients are not estimable "
-                f"(they run to +-infinity). Raise min_share (now {self.min_share}) to merge "
-                f"them, band more coarsely, or pass ridge=1.0.",
-                SeparationWarning, stacklevel=3,
-            )
-
-    def _warn_fit(self, res: Any) -> None:
-        table = self.coef_table_
-        levels = table[~table["reference"] & (table["criterion"] != INTERCEPT)]
-        if res.diverging and self._zero_cells:
-            pass  # the zero-cell SeparationWarning already explains the divergence
-        elif res.diverging:
-            top = levels.reindex(levels["coef"].abs().sort_values(ascending=False).index).head(3)
-            names = "; ".join(f"{r.criterion!r} level {r.level!r} (coef {r.coef:.1f})"
-                              for r in top.itertuples())
-            warnings.warn(
-                f"The fit diverges (quasi-complete separation): the log-likelihood stopped "
-                f"improving after {res.n_iter} Newton steps while coefficients keep growing, "
-                f"largest: {names}. Pass ridge=1.0, or merge those levels (min_share, edges).",
-                SeparationWarning, stacklevel=3,
-            )
-        elif not res.converged:
-            warnings.warn(
-                f"The fit did not converge in max_iter={self.max_iter} Newton steps (last "
-                f"largest coefficient change {res.max_step:.3g}, tol={self.tol}). Increase "
-                f"max_iter or pass ridge > 0.",
-                ConvergenceWarning, stacklevel=3,
-            )
-        huge = levels[levels["se"] > HUGE_SE]
-        named = {(c, lev) for c, lev in self._zero_cell_levels}
-        huge = huge[[(c, lev) not in named for c, lev in zip(huge["criterion"], huge["level"],
-                                                             strict=True)]]
-        if len(huge):
-            names = "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g})"
-                              for r in huge.head(8).itertuples())
-            warnings.warn(
-                f"{len(huge)} level(s) have standard errors above {HUGE_SE:g} on the log-odds "
-                f"scale: {names}. Their points are not reliable: merge them (min_share, "
-                f"edges) or pass ridge=1.0.",
-                SeparationWarning, stacklevel=3,
-            )
-        if res.singular:
-            owners = {int(j): crit.name for crit, col in zip(self._criteria, self._columns_of,
-                                                             strict=True) for j in col if j >= 0}
-            crits = sorted({owners[j] for j in res.aliased if j in owners})
-            warnings.warn(
-                f"The design is singular: {len(crits)} criteria are aliased (some levels are "
-                f"exact combinations of others): {_fmt_list(crits)}. Their coefficients and "
-                f"the weights shared between them are not identified. Drop redundant criteria "
-                f"or pass ridge=1.0.",
-                ConvergenceWarning, stacklevel=3,
-            )
-
-    def _coef_table(self, beta: np.ndarray, cov: np.ndarray, design: Design) -> pd.DataFrame:
-        se_all = np.sqrt(np.maximum(np.diag(cov), 0.0))
-        zcrit = stats.norm.ppf(0.975)
-        rows: list[dict[str, Any]] = [{
-            "criterion": INTERCEPT, "level": "", "coef": beta[0], "se": se_all[0],
-            "contacts": sum(int(c.counts.sum()) for c in self._criteria[:1]),
-            "conversion_rate": (self._criteria[0].events.sum() / self._criteria[0].counts.sum())
-            if self._criteria else np.nan, "reference": False,
-        }]
-        for crit, col in zip(self._criteria, design.columns, strict=True):
-            for lev, label in enumerate(crit.labels):
-                j = int(col[lev])
-                rows.append({
-                    "criterion": crit.name, "level": label,
-                    "coef": beta[j] if j >= 0 else 0.0, "se": se_all[j] if j >= 0 else np.nan,
-                    "contacts": int(crit.counts[lev]),
-                    "conversion_rate": crit.events[lev] / crit.counts[lev]
-                    if crit.counts[lev] else np.nan,
-                    "reference": j < 0,
-                })
-        table = pd.DataFrame(rows)
-        table["z"] = table["coef"] / table["se"]
-        table["p_value"] = 2 * stats.norm.sf(np.abs(table["z"]))
-        table["ci_low"] = table["coef"] - zcrit * table["se"]
-        table["ci_high"] = table["coef"] + zcrit * table["se"]
-        return table[COEF_COLUMNS]
-
     def _build_points(self) -> None:
         points, base, scale, _ = compute_points(
             self._level_coefs, self.intercept_, scaling=self.scaling,
@@ -629,81 +526,22 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         self._tables()
 
     def _tables(self) -> None:
-        points, base = self._points, self.base_points_
+        """Set the tables derived from the points: weights, points, IV, bands."""
+        points = self._points
         ref_pts = [float(p[r]) for p, r in zip(points, self._refs, strict=True)]
-        self.typical_points_ = float(base + sum(ref_pts))
+        self.typical_points_ = float(self.base_points_ + sum(ref_pts))
         spans = np.array([float(p.max() - p.min()) for p in points])
         total = spans.sum()
         self.weights_ = pd.Series(100 * spans / total if total > 0 else spans,
                                   index=pd.Index(self.criteria_, name="criterion"),
                                   name="weight_pct")
-        rows = []
-        iv = {}
-        for crit, pts, coefs, ref in zip(self._criteria, points, self._level_coefs, self._refs,
-                                         strict=True):
-            n_tot = crit.counts.sum()
-            e_tot = max(int(crit.events.sum()), 1)
-            ne_tot = max(int(n_tot - crit.events.sum()), 1)
-            dist_e = (crit.events + 0.5) / (e_tot + 0.5 * crit.n_levels)
-            dist_ne = (crit.counts - crit.events + 0.5) / (ne_tot + 0.5 * crit.n_levels)
-            woe = np.log(dist_e / dist_ne)
-            raw_e = crit.events / e_tot
-            raw_ne = (crit.counts - crit.events) / ne_tot
-            with np.errstate(divide="ignore", invalid="ignore"):
-                contrib = np.where((raw_e > 0) & (raw_ne > 0),
-                                   (raw_e - raw_ne) * np.log(raw_e / raw_ne), 0.0)
-            iv[crit.name] = float(contrib.sum())
-            for lev, label in enumerate(crit.labels):
-                rows.append({
-                    "criterion": crit.name, "level": label, "points": float(pts[lev]),
-                    "points_vs_typical": float(pts[lev] - pts[ref]), "coef": float(coefs[lev]),
-                    "contacts": int(crit.counts[lev]),
-                    "share": float(crit.counts[lev] / n_tot) if n_tot else np.nan,
-                    "conversion_rate": float(crit.events[lev] / crit.counts[lev])
-                    if crit.counts[lev] else np.nan,
-                    "woe": float(woe[lev]), "reference": lev == ref,
-                })
-        self.points_ = pd.DataFrame(rows)
-        self.information_value_ = pd.Series(iv, name="information_value", dtype=float)
-        self.information_value_.index.name = "criterion"
-        self.bands_ = self._bands_table()
-
-    def _bands_table(self) -> pd.DataFrame:
-        rows = []
-        for crit in self._criteria:
-            for lev, label in enumerate(crit.labels):
-                row: dict[str, Any] = {"criterion": crit.name, "level": label,
-                                       "kind": crit.kind, "method": crit.method,
-                                       "lower": np.nan, "upper": np.nan, "values": None,
-                                       "includes_missing": crit.missing_level == lev}
-                if crit.kind == "numeric" and label != MISSING_LABEL:
-                    bounds = np.concatenate([[-np.inf], crit.edges, [np.inf]])
-                    row["lower"], row["upper"] = bounds[lev], bounds[lev + 1]
-                elif crit.kind == "categorical":
-                    row["values"] = list(crit.values[lev])
-                rows.append(row)
-        return pd.DataFrame(rows)
+        self.points_, self.information_value_ = _tab.points_table(
+            self._criteria, points, self._level_coefs, self._refs)
+        self.bands_ = _tab.bands_table(self._criteria)
 
     def _grade_table(self, scores: np.ndarray, y: np.ndarray | None) -> pd.DataFrame:
-        grades = self._grades_from_scores(scores)
-        labels = list(self.grade_labels)
-        df = pd.DataFrame({"grade": pd.Categorical(grades, categories=labels, ordered=True)})
-        n = len(df)
-        counts = df["grade"].value_counts(sort=False).reindex(labels).to_numpy()
-        cuts = np.concatenate([[np.inf], self.grade_cutoffs_, [-np.inf]])
-        table = pd.DataFrame({"grade": labels, "score_from": cuts[1:], "score_to": cuts[:-1],
-                              "contacts": counts, "share": counts / n})
-        if y is not None:
-            conv = pd.Series(y).groupby(df["grade"], observed=False).sum().reindex(labels)
-            conv = conv.to_numpy()
-            base = y.mean()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = np.where(counts > 0, conv / np.maximum(counts, 1), np.nan)
-            table["converted"] = conv
-            table["conversion_rate"] = rate
-            table["lift"] = rate / base
-            table["cum_capture"] = np.cumsum(conv) / max(int(y.sum()), 1)
-        return table
+        return _tab.grade_table(self._grades_from_scores(scores), list(self.grade_labels),
+                                self.grade_cutoffs_, y)
 
     # ------------------------------------------------------------------ scoring
 
