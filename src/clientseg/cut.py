@@ -167,7 +167,11 @@ def _tree_from_linkage(Z: Any, X: np.ndarray) -> WardTree:
 
 
 def _resolve(tree: Any, X: np.ndarray) -> tuple[WardTree, np.ndarray | None, np.ndarray]:
-    """Return the tree, the leaf of every row (None when leaves are rows) and row weights."""
+    """Return the tree, the leaf of every row, and row weights.
+
+    The leaves are None when the tree's leaves are the rows; -1 marks rows left out of the
+    tree (zero weight).
+    """
     n = X.shape[0]
     if isinstance(tree, WardTree):
         if tree.n_leaves != n:
@@ -178,15 +182,12 @@ def _resolve(tree: Any, X: np.ndarray) -> tuple[WardTree, np.ndarray | None, np.
             )
         return tree, None, np.asarray(tree.leaf_weights, dtype=float)
     if hasattr(tree, "tree_") and hasattr(tree, "micro_labels_"):  # a fitted segmenter
-        leaves = tree.micro_labels_
-        if leaves is not None:
-            leaves = check_length(leaves, param="tree.micro_labels_", n_expected=n)
-        elif tree.tree_.n_leaves != n:
+        if len(tree.micro_labels_) != n:
             raise InvalidParameterError(
-                f"The segmenter's tree has {tree.tree_.n_leaves:,} leaves but X has {n:,} "
-                f"rows. Pass the X the segmenter was fitted on."
+                f"The segmenter was fitted on {len(tree.micro_labels_):,} rows but X has "
+                f"{n:,}. Pass the X the segmenter was fitted on."
             )
-        return tree.tree_, leaves, np.ones(n)
+        return tree.tree_, np.asarray(tree.micro_labels_), np.ones(n)
     if isinstance(tree, np.ndarray | list | tuple):
         return _tree_from_linkage(tree, X), None, np.ones(n)
     raise InvalidParameterError(
@@ -410,6 +411,33 @@ def select_cut(
     """
     X = check_array(X, param="X", min_samples=2)
     tree_, leaves, _ = _resolve(tree, X)
+    return _select(tree_, leaves, X, k_range=k_range, criteria=criteria, rule=rule,
+                   min_segment_share=min_segment_share, min_segment_value=min_segment_value,
+                   value=value, sample_size=sample_size, gap_sample_size=gap_sample_size,
+                   n_references=n_references, random_state=random_state)
+
+
+def _select(
+    tree_: WardTree,
+    leaves: np.ndarray | None,
+    X: np.ndarray,
+    *,
+    k_range: Any,
+    criteria: Sequence[str] | None,
+    rule: str,
+    min_segment_share: float | None,
+    min_segment_value: float | None,
+    value: Any,
+    sample_size: int,
+    gap_sample_size: int,
+    n_references: int,
+    random_state: Any,
+) -> CutResult:
+    """Select a cut of ``tree_`` whose leaves hold the rows of X as ``leaves`` says.
+
+    The engine of :func:`select_cut`, also called by ``HierarchicalSegmenter`` with
+    ``n_segments="auto"`` on the tree it has just built.
+    """
     k_min, k_max = _check_k_range(k_range, tree_.n_leaves)
     names = list(DEFAULT_CRITERIA if criteria is None else criteria)
     unknown = sorted(set(names) - set(CRITERIA))
@@ -431,16 +459,22 @@ def select_cut(
     check_scalar("sample_size", sample_size, kind=int, low=10)
     check_scalar("gap_sample_size", gap_sample_size, kind=int, low=10)
     check_scalar("n_references", n_references, kind=int, low=2)
-    values = _check_value(value, min_segment_value, X.shape[0])
     if min_segment_share is not None:
         check_scalar("min_segment_share", min_segment_share, kind=float, low=0.0, high=1.0,
                      low_inclusive=False)
     rng = check_random_state(random_state)
 
+    values = _check_value(value, min_segment_value, X.shape[0])
+    sizes: dict[str, int] = {"rows": X.shape[0]}
+    if leaves is not None and (leaves < 0).any():  # rows the tree left out (zero weight)
+        kept = leaves >= 0
+        sizes["rows_not_in_tree"] = int((~kept).sum())
+        X, leaves = X[kept], leaves[kept]
+        values = None if values is None else values[kept]
+        sizes["rows"] = X.shape[0]
     n, p = X.shape
     ks = np.arange(k_min, k_max + 1)
-    table = _tree_criteria(tree_, ks, float(n), p)
-    sizes: dict[str, int] = {"rows": n}
+    table = _tree_criteria(tree_, ks, float(tree_.leaf_weights.sum()), p)
 
     label_ks = [k for k in ks if k >= 2]
     need_labels = bool({"davies_bouldin", "silhouette"} & set(names)) or (
@@ -501,12 +535,12 @@ def select_cut(
     )
     picks.index.name = "criterion"
     if rule == "default":
-        k, reason = _default_rule(picks, allowed, table)
+        chosen, reason = _default_rule(picks, allowed, table)
     else:
-        k, reason = int(picks[rule]), f"rule={rule!r}: {CRITERIA[rule]}"
+        chosen, reason = int(picks[rule]), f"rule={rule!r}: {CRITERIA[rule]}"
     if len(removed):
         reason += f" ({len(removed)} k removed by business constraints)"
-    return CutResult(k=int(k), reason=reason, table=table, picks=picks, removed=removed,
+    return CutResult(k=int(chosen), reason=reason, table=table, picks=picks, removed=removed,
                      sample_sizes=sizes, rule=rule)
 
 
@@ -578,17 +612,52 @@ def _constraints(
 #: Criteria the default rule reads.
 _DEFAULT_RULE_NEEDS = ("gap_pc", "calinski_harabasz", "gain_ratio", "krzanowski_lai",
                        "silhouette", "davies_bouldin")
+_VOTERS = ("calinski_harabasz", "gain_ratio", "krzanowski_lai", "silhouette",
+           "davies_bouldin")
+#: Best silhouette below which there is no structure whatever the gap says. Kaufman &
+#: Rousseeuw read <= 0.25 as "no substantial structure"; the best of several k is biased
+#: upwards on noise (up to 0.26 on Gaussian noise in the study), hence a little more.
+SILHOUETTE_NONE = 0.30
+#: Best silhouette from which structure is "reasonable" (Kaufman & Rousseeuw) whatever the
+#: gap says: the gap's 1-SE rule can stop at k = 1 on many small groups in few dimensions.
+SILHOUETTE_REASONABLE = 0.50
 
 
 def _default_rule(picks: pd.Series, allowed: np.ndarray, table: pd.DataFrame) -> tuple[int, str]:
-    """Structure test by gap/pc, then a vote of the criteria (see the user guide)."""
-    if 1 in allowed and picks["gap_pc"] == 1:
-        return 1, "no structure: the gap statistic (PC reference, 1-SE rule) picks k = 1"
-    voters = list(_DEFAULT_RULE_NEEDS)
-    votes = picks[voters]
+    """Decide whether there is structure, then combine the gap with a vote of five criteria.
+
+    1. With k = 1 allowed: no structure when the best silhouette is below 0.30, or when
+       gap/pc picks 1 and the best silhouette is below 0.50.
+    2. The vote: the k picked most often by Calinski–Harabasz, gain ratio,
+       Krzanowski–Lai, silhouette and Davies–Bouldin (ties go to the larger gap).
+    3. The gap's pick, unless the vote's k is larger and its gap is at least as high (the
+       1-SE rule stops early on nested structure), or the gap picks 1 (then the vote).
+
+    The study behind it is in ``docs/user_guide/cut.md``.
+    """
+    sil = table["silhouette"]
+    sil_max = float(sil.max()) if sil.notna().any() else float("nan")
+    gap = table["gap_pc"]
+    k_gap = int(picks["gap_pc"])
+    if 1 in allowed:
+        if not sil_max >= SILHOUETTE_NONE:
+            return 1, (f"no structure: the best silhouette ({sil_max:.2f}) is below "
+                       f"{SILHOUETTE_NONE}")
+        if k_gap == 1 and sil_max < SILHOUETTE_REASONABLE:
+            return 1, (f"no structure: the gap statistic picks k = 1 and the best silhouette "
+                       f"({sil_max:.2f}) is below {SILHOUETTE_REASONABLE}")
+    votes = picks[list(_VOTERS)]
     votes = votes[votes >= 2]
     counts = votes.value_counts()
-    top = counts[counts == counts.max()].index
-    k = int(min(top))
-    agree = sorted(votes.index[votes == k])
-    return k, f"{len(agree)} of {len(votes)} criteria pick k = {k} ({', '.join(agree)})"
+    top = counts.index[counts == counts.max()]
+    k_vote = int(max(top, key=lambda k: gap.get(k, -np.inf)))
+    agree = ", ".join(sorted(votes.index[votes == k_vote]))
+    vote_text = f"{counts[k_vote]} of {len(votes)} criteria pick k = {k_vote} ({agree})"
+    if k_gap < 2:
+        return k_vote, f"{vote_text}; the gap statistic alone saw no structure"
+    if k_vote > k_gap and gap[k_vote] >= gap[k_gap]:
+        return k_vote, (f"{vote_text}, and the gap statistic is at least as high there as at "
+                        f"its own pick k = {k_gap}")
+    if k_vote == k_gap:
+        return k_gap, f"the gap statistic (1-SE rule) and {vote_text}"
+    return k_gap, f"the gap statistic (1-SE rule) picks k = {k_gap}; {vote_text}"
