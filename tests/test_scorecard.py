@@ -782,3 +782,75 @@ def test_benchmark_smoke():
     rows = bench.run("smoke", peers=False)
     assert rows and all(r["tool"] == "clientseg" for r in rows)
     assert all(r["auc"] > 0.6 for r in rows)
+
+
+# ----------------------------------------------------------------------------- diagnostics
+
+
+def test_non_convergence_warns(simulated):
+    X, y = simulated
+    with pytest.warns(ConvergenceWarning, match=r"did not converge in max_iter=1 Newton steps"):
+        LogisticScorecard(max_iter=1).fit(X, y)
+
+
+def test_aliased_criteria_are_named(simulated):
+    X, y = simulated
+    with pytest.warns(ConvergenceWarning, match=r"singular: 2 criteria are aliased.*'origin', "
+                                                 r"'origin_copy'"):
+        card = LogisticScorecard().fit(X.assign(origin_copy=X["origin"]), y)
+    # the fit still ranks contacts as well as without the copy
+    plain = LogisticScorecard(round_points=False).fit(X, y)
+    assert roc_auc_score(y, card.decision_function(X.assign(origin_copy=X["origin"]))) == \
+        pytest.approx(roc_auc_score(y, plain.decision_function(X)), abs=0.005)
+
+
+def test_divergence_and_huge_standard_errors_warnings_name_the_level():
+    from clientseg._scorecard_fit import FitResult
+    from clientseg._scorecard_tables import warn_fit
+
+    table = pd.DataFrame({
+        "criterion": ["(intercept)", "visits", "visits", "origin"],
+        "level": ["", "<2", ">=2", "web"], "coef": [-1.0, 0.0, 31.0, 0.2],
+        "se": [0.1, np.nan, 4e3, 0.1], "reference": [False, True, False, False]})
+    res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=30, converged=False,
+                    diverging=True, singular=False, max_step=1.0)
+    with (pytest.warns(SeparationWarning, match=r"diverges .*after 30 Newton steps.*'visits' "
+                                                r"level '>=2' \(coef 31.0\)"),
+          pytest.warns(SeparationWarning, match=r"1 level\(s\) have standard errors above 10.*"
+                                                r"'visits' level '>=2' \(SE 4e\+03\)")):
+        warn_fit(res, table, [], [], [], max_iter=100, tol=1e-8)
+
+
+def test_duplicated_columns_are_refused(simulated):
+    X, y = simulated
+    dup = pd.concat([X, X[["age"]]], axis=1)
+    with pytest.raises(InvalidDataError, match=r"X has 1 duplicated column name\(s\): 'age'"):
+        LogisticScorecard().fit(dup, y)
+
+
+def test_missing_value_unseen_at_fit_time(simulated):
+    X, y = simulated
+    card = LogisticScorecard().fit(X, y)
+    new = X.iloc[:3].assign(visits=[np.nan, 1.0, 2.0])
+    assert card.unseen_counts(new)["visits"] == 1
+    with pytest.warns(DataQualityWarning, match=r"'visits': 1 rows"):
+        card.points(new)
+
+
+def test_numpy_input_and_labels_one_two(simulated):
+    X, y = simulated
+    arr = X[["visits", "age"]].to_numpy()
+    card = LogisticScorecard().fit(arr, y.to_numpy() + 1)  # labels 1/2: 2 = converted
+    assert card.criteria_ == ["x0", "x1"]
+    np.testing.assert_array_equal(card.classes_, [1, 2])
+    assert set(card.predict(arr)) <= {1, 2}
+    report = card.evaluate(arr, y.to_numpy() + 1)
+    assert report.n_converted == int(y.sum())
+    again = LogisticScorecard.from_json(card.to_json())
+    np.testing.assert_array_equal(again.predict(arr), card.predict(arr))
+
+
+def test_psi_parameter_checked(simulated, card):
+    X, _ = simulated
+    with pytest.raises(InvalidParameterError, match=r"'n_bins' must be in \[2, inf\); got 1"):
+        card.psi(X, X, n_bins=1)

@@ -13,6 +13,7 @@ for threads to pay, and on a loaded machine competing BLAS threads made a step 1
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -207,10 +208,12 @@ def _fit_logistic(
     _, hess = _grad_hess(design, y, mu, cache, exact=True)
     hess[np.diag_indices(p)] += pen
     try:
-        cov = linalg.inv(hess, check_finite=False)
+        with warnings.catch_warnings():  # an ill-conditioned Hessian is a singular design
+            warnings.simplefilter("error", linalg.LinAlgWarning)
+            cov = linalg.inv(hess, check_finite=False)
         if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
             raise linalg.LinAlgError("not positive definite")
-    except linalg.LinAlgError:
+    except (linalg.LinAlgError, linalg.LinAlgWarning):
         cov = np.linalg.pinv(hess)
         singular = True
     aliased: tuple[int, ...] = ()

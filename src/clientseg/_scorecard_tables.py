@@ -184,7 +184,7 @@ def warn_fit(res: FitResult, table: pd.DataFrame, criteria: Sequence[Criterion],
     huge = levels[(levels["se"] > HUGE_SE).to_numpy() & np.array(
         [(c, lev) not in named for c, lev in zip(levels["criterion"], levels["level"],
                                                  strict=True)], dtype=bool)]
-    if len(huge):
+    if len(huge) and not (res.diverging and zero_cells):  # separation explains those too
         names = "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g})"
                           for r in huge.head(8).itertuples())
         warnings.warn(

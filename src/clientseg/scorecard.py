@@ -297,13 +297,13 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                 else:
                     check_columns(X, {f"criteria_[{i}]": c for i, c in enumerate(cols)},
                                   frame_param="X")
-            validate_data(self, X, reset=reset, skip_check_array=True)
             if X.columns.duplicated().any():
                 dup = list(X.columns[X.columns.duplicated()])
                 raise InvalidDataError(
                     f"X has {len(dup)} duplicated column name(s): {_fmt_list(dup)}. "
                     f"Rename or drop them: each criterion needs one column."
                 )
+            validate_data(self, X, reset=reset, skip_check_array=True)
             frame = X.copy(deep=False)
         else:
             arr = validate_data(self, X, reset=reset, dtype="numeric",
