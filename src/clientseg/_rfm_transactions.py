@@ -74,8 +74,8 @@ class Policies:
 class CleanLines:
     """Kept transaction lines as arrays, with customer codes and the exclusion counts."""
 
-    codes: np.ndarray  # int64 customer code per kept row (0..n_customers-1, sorted ids)
-    customer_ids: pd.Index  # customer id of each code, sorted when sortable
+    codes: np.ndarray  # int64 customer code per kept row (0..len(customer_ids)-1)
+    customer_ids: pd.Index  # id of each code, sorted when sortable; codes may have no row
     ns: np.ndarray  # int64 nanoseconds since epoch (naive, in the chosen zone)
     amount: np.ndarray | None  # float64 amounts (None when no monetary column)
     invoice: np.ndarray | None  # invoice values of kept rows (None without invoice column)
@@ -151,17 +151,21 @@ def _policy_error(column: str, param: str, mask: np.ndarray, what: str, fix: str
 
 
 def _codes_for(values: Any, *, sort: bool = True) -> tuple[np.ndarray, Any]:
-    """Integer codes (sorted by value when ``sort`` and sortable) and the unique values."""
+    """Integer codes and the value of each code.
+
+    Dense integer values (span at most twice the length) are coded by offset from the
+    minimum, with no hashing and no gather: the codes then cover the whole span, and codes
+    without rows must be dropped by the caller (they have zero rows). Other values are
+    factorized (sorted by value when ``sort`` and sortable), every code having rows.
+    """
     arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
         span = hi - lo + 1
         if span <= 2 * arr.size + 1024:  # dense integer ids: offsets, no hashing
-            offset = (arr - lo).astype(np.intp, copy=False)
-            present = np.bincount(offset, minlength=span) > 0
-            remap = np.cumsum(present, dtype=np.int64) - 1
-            uniques = np.flatnonzero(present).astype(arr.dtype) + arr.dtype.type(lo)
-            return remap[offset], uniques
+            offset = np.subtract(arr, lo, dtype=np.int64)
+            uniques = np.arange(lo, hi + 1, dtype=np.int64).astype(arr.dtype, copy=False)
+            return offset, uniques
     try:
         codes, uniques = pd.factorize(arr, sort=sort)
     except TypeError:  # mixed types that cannot be ordered: keep first-seen order
@@ -218,12 +222,15 @@ def clean_lines(
     excluded = np.zeros(n, dtype=bool)
     exclusions: dict[str, dict[str, float]] = {}
 
-    def exclude(rule: str, mask: np.ndarray) -> None:
+    def exclude(rule: str, mask: np.ndarray | None) -> None:
+        if mask is None:  # the rule is off under the chosen policy
+            exclusions[rule] = {"rows": 0, "amount": 0.0}
+            return
         new = mask & ~excluded
         rows = int(new.sum())
         total = float(np.nansum(amount[new])) if (amount is not None and rows) else 0.0
         exclusions[rule] = {"rows": rows, "amount": total}
-        excluded[new] = True
+        np.logical_or(excluded, new, out=excluded)
 
     # 1. missing customer ids
     missing_id = ids.isna().to_numpy()
@@ -252,7 +259,7 @@ def clean_lines(
 
     # 3-4. the observation window (end inclusive)
     end_ns = end.value
-    before = np.zeros(n, dtype=bool) if start is None else (ns < start.value) & ~nat
+    before = None if start is None else (ns < start.value) & ~nat
     exclude("before_observation_start", before)
     exclude("after_observation_end", (ns > end_ns) & ~nat)
 
@@ -269,7 +276,7 @@ def clean_lines(
             )
         exclude("duplicate", dup)
     else:
-        exclude("duplicate", np.zeros(n, dtype=bool))
+        exclude("duplicate", None)
 
     # 6. zero amounts and 7. returns (negative amounts)
     if amount is not None:
@@ -280,15 +287,15 @@ def clean_lines(
             _policy_error(monetary_value_col or "", "monetary_value_col", zero & ~excluded,
                           "zero", "Pass zero_amounts='keep' to count them as purchases (free "
                           "orders) or zero_amounts='drop' to exclude them.")
-        exclude("zero_amount", zero if policies.zero_amounts == "drop" else np.zeros(n, bool))
+        exclude("zero_amount", zero if policies.zero_amounts == "drop" else None)
         if policies.returns == "raise" and (negative & ~excluded).any():
             _policy_error(monetary_value_col or "", "monetary_value_col", negative & ~excluded,
                           "negative", "Pass returns='net' to subtract them or returns='drop' "
                           "to exclude them.")
-        exclude("return", negative if policies.returns == "drop" else np.zeros(n, bool))
+        exclude("return", negative if policies.returns == "drop" else None)
     else:
-        exclude("zero_amount", np.zeros(n, dtype=bool))
-        exclude("return", np.zeros(n, dtype=bool))
+        exclude("zero_amount", None)
+        exclude("return", None)
 
     keep = ~excluded
     all_kept = bool(keep.all())
@@ -358,10 +365,10 @@ def distinct_per_group(codes: np.ndarray, values: np.ndarray, k: int) -> np.ndar
         return np.zeros(k, dtype=np.int64)
     inv_codes, inv_uniques = _codes_for(values, sort=False)
     n_inv = len(inv_uniques)
-    owner = np.empty(n_inv, dtype=np.int64)
-    owner[inv_codes] = codes
-    if np.array_equal(owner[inv_codes], codes):
-        return np.bincount(owner, minlength=k).astype(np.int64)
+    owner = np.full(n_inv, -1, dtype=np.int64)
+    np.put(owner, inv_codes, codes)
+    if np.array_equal(owner.take(inv_codes, mode="clip"), codes):  # codes are in range
+        return np.bincount(owner[owner >= 0], minlength=k).astype(np.int64)
     pairs = pd.unique(codes * np.int64(n_inv) + inv_codes)
     return np.bincount(pairs // n_inv, minlength=k).astype(np.int64)
 

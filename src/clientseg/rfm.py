@@ -260,23 +260,27 @@ def _aggregate(lines: CleanLines) -> pd.DataFrame:
     exclusions = dict(lines.exclusions)
     netted = {"rows": int((~purchase).sum()), "amount": float(amount[~purchase].sum())}
     has_purchase = frequency > 0
-    if has_purchase.all():
-        exclusions["no_purchase"] = {"rows": 0, "amount": 0.0}
-        ids = lines.customer_ids
-    else:
+    exclusions["no_purchase"] = {"rows": 0, "amount": 0.0}
+    if not all_purchase:
         # Under returns="net", customers whose only lines are returns have no purchase to
         # date recency from: they are excluded and counted.
-        lost = ~has_purchase[codes]
-        exclusions["no_purchase"] = {"rows": int(lost.sum()), "amount": float(amount[lost].sum())}
-        netted = {"rows": netted["rows"] - int(lost.sum()),
-                  "amount": netted["amount"] - float(amount[lost].sum())}
-        if not has_purchase.any():
-            raise EmptyDataError(
-                f"Parameter 'transactions' has no customer with a purchase left: the "
-                f"{len(codes):,} rows kept are all returns (negative amounts) under "
-                f"returns='net'. Check observation_period_end and the sign of "
-                f"{'monetary_value_col'!r}."
-            )
+        has_rows = np.bincount(codes, minlength=k) > 0
+        if (has_rows & ~has_purchase).any():
+            lost = ~has_purchase[codes]
+            lost_rows, lost_amount = int(lost.sum()), float(amount[lost].sum())
+            exclusions["no_purchase"] = {"rows": lost_rows, "amount": lost_amount}
+            netted = {"rows": netted["rows"] - lost_rows,
+                      "amount": netted["amount"] - lost_amount}
+    if not has_purchase.any():
+        raise EmptyDataError(
+            f"Parameter 'transactions' has no customer with a purchase left: the "
+            f"{len(codes):,} rows kept are all returns (negative amounts) under "
+            f"returns='net'. Check observation_period_end and the sign of the amounts "
+            f"(monetary_value_col)."
+        )
+    if has_purchase.all():
+        ids = lines.customer_ids
+    else:  # drop codes without a purchase (absent ids of a dense range, returns only)
         ids = lines.customer_ids[has_purchase]
         monetary, frequency = monetary[has_purchase], frequency[has_purchase]
         last, first = last[has_purchase], first[has_purchase]
@@ -498,23 +502,24 @@ def to_clv_summary(
     first = group_min(g_cust, g_period, k)
     last = group_max(g_cust, g_period, k)
     end_period = _periods(lines.end_ns, freq)
+    present = n_periods > 0  # dense integer ids may leave codes without rows
     frequency = (n_periods - 1).astype(np.int64)
     out = pd.DataFrame(
         {
-            "frequency": frequency,
-            "recency": (last - first) / freq_multiplier,
-            "T": (end_period - first) / freq_multiplier,
+            "frequency": frequency[present],
+            "recency": ((last - first) / freq_multiplier)[present],
+            "T": ((end_period - first) / freq_multiplier)[present],
         },
-        index=lines.customer_ids,
+        index=lines.customer_ids[present],
     )
     if lines.amount is not None:
         g_sum = np.bincount(group, weights=lines.amount, minlength=len(uniq))
         total = np.bincount(g_cust, weights=g_sum, minlength=k)
         first_sum = np.bincount(g_cust, weights=np.where(g_period == first[g_cust], g_sum, 0.0),
                                 minlength=k)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mv = np.where(frequency > 0, (total - first_sum) / np.maximum(frequency, 1), 0.0)
-        out["monetary_value"] = mv
+        repeat = np.maximum(frequency, 1)
+        mv = np.where(frequency > 0, (total - first_sum) / repeat, 0.0)
+        out["monetary_value"] = mv[present]
     exclusions = dict(lines.exclusions)
     exclusions["no_purchase"] = {"rows": 0, "amount": 0.0}
     n_excluded = sum(int(v["rows"]) for v in exclusions.values())
