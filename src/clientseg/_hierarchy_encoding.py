@@ -167,15 +167,24 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
         )
 
     @staticmethod
-    def _as_text(series: pd.Series, column: Any) -> np.ndarray:
-        missing = series.isna().to_numpy()
+    def _codes(series: pd.Series, column: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Return (level names as str, code of every row) by hashing, without Python loops.
+
+        Levels are compared as text (``str(value)``), so ``True`` and ``"True"`` are one
+        level; missing values are refused.
+        """
+        cat = series.astype("category") if not isinstance(series.dtype, pd.CategoricalDtype) \
+            else series
+        codes = cat.cat.codes.to_numpy()
+        missing = codes < 0
         if missing.any():
             raise InvalidDataError(
                 f"Categorical column {column!r} has {int(missing.sum()):,} missing values "
                 f"(first at row {int(np.flatnonzero(missing)[0])}). Fill them with an "
                 f"explicit level, e.g. X[{column!r}].fillna('missing')."
             )
-        return series.astype(str).to_numpy(dtype=object)
+        names = np.asarray(cat.cat.categories.astype(str), dtype=object)
+        return names, codes
 
     # ---- fit / transform -----------------------------------------------------------
 
@@ -222,8 +231,12 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
         self.proportions_: dict[Any, np.ndarray] = {}
         single = []
         for col in cat:
-            text = self._as_text(frame[col], col)
-            levels, counts = np.unique(text, return_counts=True)
+            found, codes = self._codes(frame[col], col)
+            counts = np.bincount(codes, minlength=found.size)
+            seen = counts > 0
+            order = np.argsort(found[seen].astype(str), kind="stable")
+            levels = found[seen][order]
+            counts = counts[seen][order]
             if levels.size < 2:
                 single.append(col)
                 continue
@@ -264,15 +277,16 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
         parts = [(self._numeric(frame, self.numeric_columns_, 1) - self.means_) / self.scales_]
         for col in self.categorical_columns_:
             levels, p = self.levels_[col], self.proportions_[col]
-            text = self._as_text(frame[col], col)
-            pos = np.searchsorted(levels, text)
-            pos = np.minimum(pos, levels.size - 1)
-            known = levels[pos] == text
+            names, codes = self._codes(frame[col], col)
+            # position of each of the frame's categories among the fitted levels (-1: unseen)
+            lookup = pd.Index(levels).get_indexer(names)
+            pos = lookup[codes]
+            known = pos >= 0
             if not known.all() and self.handle_unknown == "error":
                 first = int(np.flatnonzero(~known)[0])
                 raise InvalidDataError(
                     f"Column {col!r} has {int((~known).sum()):,} values at levels unseen in "
-                    f"fit (first at row {first}: {text[first]!r}). Pass "
+                    f"fit (first at row {first}: {names[codes[first]]!r}). Pass "
                     f"handle_unknown='ignore' to encode them at the criterion's centre."
                 )
             block = np.zeros((n, levels.size))

@@ -209,8 +209,8 @@ class _Engine:
         self.bound = [0.0] * ids
         self.width = n  # number of columns in use (alive + dead)
         self.n_dead = 0
-        self.buf = np.empty(n, dtype=np.float32)
-        self.buf2 = np.empty(n, dtype=np.float32)
+        self.a = np.empty(n, dtype=np.float32)  # scan results (length: width)
+        self.g = np.empty(n, dtype=np.float32)
         # Rounding of the float32 scan: |error| <= k_err * (sq_j + sq_c) before the mass
         # factor (storage of c and ||c||² in float32, a dot product of length d + 2;
         # generous slack), plus a few relative roundings of the division.
@@ -224,34 +224,31 @@ class _Engine:
         """
         self.n_queries += 1
         p = self.id_pos[j]
-        width = self.width
         wc = self.Wl[p]
-        a = self.buf[:width]
+        a, g = self.a, self.g
         np.dot(self.Q[p], self.S, out=a)
-        g = self.buf2[:width]
-        np.add(self.invW32, np.float32(1.0 / wc), out=g)
-        a /= g
+        np.add(self.invW32, 1.0 / wc, out=g)
+        np.divide(a, g, out=a)
         a[p] = np.inf
-        i1 = int(a.argmin())
-        b1 = float(a[i1])
+        i1 = a.argmin()
+        b1 = a.item(i1)
         a[i1] = np.inf
-        i2 = int(a.argmin())
-        b2 = float(a[i2])
+        i2 = a.argmin()
+        b2 = a.item(i2)
         # The mass factor is <= wc, so one absolute bound covers every column.
         slack = 2.0 * self.k_err * wc * (self.sqmax + self.sq[p])
         thr = b1 * (1.0 + 16.0 * _EPS32) + slack
         A = self.A
         pos_id = self.pos_id
         if b2 > thr:
-            # Dead columns and p itself are inf: never cache them.
-            cached = [int(pos_id[i1])]
-            rest = b2
-            i = i2
+            # Cache the next nearest too; dead columns and p itself are inf: never cached.
+            cached = [pos_id.item(i1)]
+            rest, i = b2, i2
             while rest < np.inf and len(cached) < _CACHE:
-                cached.append(int(pos_id[i]))
+                cached.append(pos_id.item(i))
                 a[i] = np.inf
-                i = int(a.argmin())
-                rest = float(a[i])
+                i = a.argmin()
+                rest = a.item(i)
             diff = A[i1] - A[p]
             cost = float(diff @ diff) / (1.0 / self.Wl[i1] + 1.0 / wc)
             self.cache[j] = cached
@@ -270,8 +267,11 @@ class _Engine:
     def holder(self, i: int) -> int:
         """Return the active cluster that now contains cluster ``i`` (``-1`` stays ``-1``)."""
         parent, alive = self.parent, self.alive
+        start = i
         while i >= 0 and not alive[i]:
             i = parent[i]
+        while start >= 0 and not alive[start] and parent[start] != i:  # path compression
+            parent[start], start = i, parent[start]
         return i
 
     def pair_cost(self, i: int, k: int) -> float:
@@ -298,21 +298,22 @@ class _Engine:
             self.id_pos[i] = pos
         self.width = m
         self.n_dead = 0
+        self.a = self.a[:m]
+        self.g = self.g[:m]
 
     def refresh(self, j: int) -> tuple[float, int]:
         """Nearest neighbour of ``j`` after its cached nearest one was merged away."""
-        best, best_id = np.inf, -1
-        seen = set()
-        for i in self.cache[j]:
-            h = self.holder(i)
-            if h in seen:
-                continue
-            seen.add(h)
-            c = self.pair_cost(j, h)
-            if c < best or (c == best and h < best_id):
-                best, best_id = c, h
-        if best <= self.bound[j]:
-            return best, best_id
+        holders = sorted({self.holder(i) for i in self.cache[j]} - {-1})
+        if holders:
+            id_pos = self.id_pos
+            p = id_pos[j]
+            pos = [id_pos[h] for h in holders]
+            diff = self.A[pos] - self.A[p]
+            costs = np.einsum("ij,ij->i", diff, diff) / (self.invW[pos] + self.invW[p])
+            k = int(costs.argmin())  # first minimum: holders are sorted, ties -> smallest id
+            best = float(costs[k])
+            if best <= self.bound[j]:
+                return best, holders[k]
         return self.query(j)
 
     def merge(self, j: int, k: int, new: int) -> np.ndarray:
