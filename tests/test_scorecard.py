@@ -592,7 +592,8 @@ def test_german_credit_checking_account_information_value(shared_data):
 
 def test_one_class_only_is_refused(simulated):
     X, _ = simulated
-    with pytest.raises(InvalidDataError, match=r"one class only: all 6,000 values are 0"):
+    with pytest.raises(InvalidDataError,
+                       match=r"one class only: all 6,000 values are 0 \(no event\)"):
         LogisticScorecard().fit(X, np.zeros(len(X)))
 
 
@@ -857,3 +858,18 @@ def test_psi_parameter_checked(simulated, card):
     X, _ = simulated
     with pytest.raises(InvalidParameterError, match=r"'n_bins' must be in \[2, inf\); got 1"):
         card.psi(X, X, n_bins=1)
+
+
+def test_card_summary(card):
+    text = str(card.summary())
+    assert "Logistic scorecard" in text and "Weights" in text and "AUC lost to rounding" in text
+    assert "<table" in card.summary()._repr_html_()
+
+
+def test_polars_and_arrow_frames_score_like_pandas(simulated, card):
+    pl = pytest.importorskip("polars")
+    X, _ = simulated
+    frame = pl.from_pandas(X.reset_index(drop=True))
+    np.testing.assert_array_equal(card.points(frame).to_numpy(), card.points(X).to_numpy())
+    np.testing.assert_array_equal(card.points(frame.to_arrow()).to_numpy(),
+                                  card.points(X).to_numpy())

@@ -581,3 +581,70 @@ def split_mixed_frame(
             levels = [*levels, MISSING_LEVEL]
         categorical.append((col, codes, levels))
     return arr, numeric, categorical
+
+
+def check_binary_target(
+    y: Any, *, n_expected: int, param: str = "y", owner: str = "This estimator"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return a binary outcome as 0/1 and its two labels, with scikit-learn's wording.
+
+    Accepts bool, 0/1, or any two numeric labels (the larger one is the positive class, as
+    scikit-learn's ``classes_[1]``). Refuses strings (no guessing which of "yes"/"no" is
+    positive), NaN/inf, continuous or multiclass targets, and a single class. Messages
+    contain the phrases scikit-learn's estimator checks look for ("requires y to be
+    passed", "Unknown label type", "Only binary classification is supported", "class").
+    """
+    from sklearn.utils.multiclass import type_of_target
+    from sklearn.utils.validation import column_or_1d
+
+    if y is None:
+        raise InvalidDataError(
+            f"{owner} requires y to be passed, but the target y is None. Pass the 0/1 "
+            f"outcome (1 = the event) of every row."
+        )
+    arr = column_or_1d(y, warn=True)
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            first = _first_position(bad)
+            raise InvalidDataError(
+                f"Parameter {param!r} has {int(bad.sum()):,} value(s) that are NaN or inf "
+                f"(first at row {first}: {arr[first]!r}). Drop those rows or decide their "
+                f"outcome."
+            )
+    kind = type_of_target(arr)
+    as_num = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=float)
+    neither = (as_num != 0) & (as_num != 1)
+    first = _first_position(neither) if neither.any() else 0
+    k = int(neither.sum())
+    n_neither = f"{k:,} value{'s are' if k != 1 else ' is'} neither"
+    shown = arr[first].item() if isinstance(arr[first], np.generic) else arr[first]
+    if kind == "continuous":
+        raise InvalidDataError(
+            f"Unknown label type: continuous. Parameter {param!r} must be binary 0/1; "
+            f"{n_neither} (first at row {first}: {shown!r}). Map it to 0/1 first."
+        )
+    if kind not in ("binary", "unknown"):
+        raise InvalidDataError(
+            f"Only binary classification is supported. The type of the target is {kind}: "
+            f"parameter {param!r} must be 0/1; {n_neither} (first at row {first}: "
+            f"{shown!r}). Map it to 0/1 first."
+        )
+    if kind == "unknown":
+        raise InvalidDataError(
+            f"Unknown label type: parameter {param!r} must be 0/1; it has dtype {arr.dtype} "
+            f"(first value {shown!r}). Map it to 0/1 first."
+        )
+    classes = np.array([0, 1])
+    if arr.dtype.kind in "iuf" and not np.isin(arr, (0, 1)).all():
+        classes = np.unique(arr)  # two numeric labels: the larger one is the event
+        arr = (arr == classes[-1]).astype(np.int8)
+    out = check_binary(arr, param=param, n_expected=n_expected)
+    n_pos = int(out.sum())
+    if n_pos in (0, len(out)) or len(classes) != 2:
+        which = "1 (the event)" if n_pos else "0 (no event)"
+        raise InvalidDataError(
+            f"Parameter {param!r} has one class only: all {len(out):,} values are {which}. "
+            f"Both outcomes are needed; check the filter that built the sample."
+        )
+    return out, classes

@@ -16,12 +16,13 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
+from narwhals.dependencies import is_polars_dataframe, is_pyarrow_table
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from clientseg import _scorecard_export as _export
@@ -36,7 +37,7 @@ from clientseg._scorecard_points import compute_points, grade_cutoffs
 from clientseg._scorecard_report import ScorecardReport, ScoreDrift, drift, psi
 from clientseg._validation import (
     _fmt_list,
-    check_binary,
+    check_binary_target,
     check_columns,
     check_criteria_values,
     check_frame,
@@ -287,6 +288,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
 
     def _frame(self, X: Any, *, reset: bool, strict: bool) -> pd.DataFrame:
         """Validate X; return a DataFrame of the criteria (never the user's object)."""
+        if is_polars_dataframe(X) or is_pyarrow_table(X):  # eager frames via narwhals
+            X = nw.from_native(X, eager_only=True).to_pandas()
         if isinstance(X, pd.DataFrame):
             check_frame(X, param="X")
             if not reset and not strict:
@@ -318,60 +321,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
     @staticmethod
     def _target(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Return (0/1 outcome, the two labels); 1/True (or the larger label) = converted."""
-        if y is None:
-            raise InvalidDataError(
-                "This LogisticScorecard requires y to be passed, but the target y is None. "
-                "Pass the 0/1 outcome (1 = converted) of every contact."
-            )
-        arr = column_or_1d(y, warn=True)
-        if arr.dtype.kind == "f":
-            bad = ~np.isfinite(arr)
-            if bad.any():
-                first = int(np.flatnonzero(bad)[0])
-                raise InvalidDataError(
-                    f"Parameter 'y' has {int(bad.sum()):,} value(s) that are NaN or inf (first at "
-                    f"row {first}: {arr[first]!r}). Drop those rows or decide their outcome."
-                )
-        kind = type_of_target(arr)
-        as_num = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=float)
-        neither = (as_num != 0) & (as_num != 1)
-        first = int(np.flatnonzero(neither)[0]) if neither.any() else 0
-        k = int(neither.sum())
-        n_neither = f"{k:,} value{'s are' if k != 1 else ' is'} neither"
-        shown = arr[first].item() if isinstance(arr[first], np.generic) else arr[first]
-        if kind == "continuous":
-            raise InvalidDataError(
-                f"Unknown label type: continuous. Parameter 'y' must be binary 0/1 "
-                f"(1 = converted); {n_neither} (first at row {first}: {shown!r}). Map it to "
-                f"0/1 first."
-            )
-        if kind not in ("binary", "unknown"):
-            raise InvalidDataError(
-                f"Only binary classification is supported. The type of the target is {kind}: "
-                f"parameter 'y' must be 0/1 (1 = converted); {n_neither} (first at row "
-                f"{first}: {shown!r}). Map it to 0/1 first."
-            )
-        if kind == "unknown":
-            raise InvalidDataError(
-                f"Unknown label type: parameter 'y' must be 0/1 (1 = converted); it has dtype "
-                f"{arr.dtype} (first value {shown!r}). Map it to 0/1 first."
-            )
-        classes = np.array([0, 1])
-        if arr.dtype.kind in "iuf" and not np.isin(arr, (0, 1)).all():
-            # two numeric labels other than 0/1: the larger one is "converted", as
-            # scikit-learn's classes_[1]; strings are refused (no guessing "yes"/"no")
-            classes = np.unique(arr)
-            arr = (arr == classes[-1]).astype(np.int8)
-        out = check_binary(arr, param="y", n_expected=n)
-        n_pos = int(out.sum())
-        if n_pos in (0, len(out)) or len(classes) != 2:
-            which = "1 (converted)" if n_pos else "0 (not converted)"
-            raise InvalidDataError(
-                f"Parameter 'y' has one class only: all {len(out):,} values are {which}. A "
-                f"scorecard needs converted and unconverted contacts; check the filter that "
-                f"built the sample."
-            )
-        return out, classes
+        return check_binary_target(y, n_expected=n, owner="This LogisticScorecard")
 
     def _outcome(self, y: Any, n: int) -> np.ndarray:
         """Outcome of new contacts as 0/1, read with the labels met at fit time."""
@@ -794,6 +744,35 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return _export.to_sql(self, table=table, id_col=id_col, suffix=suffix,
                               score_col=score_col)
+
+    def summary(self) -> Any:
+        """Return a printable summary of the card (``str``; HTML in Jupyter).
+
+        The fit (contacts, conversions, Newton steps, rounding loss), the weights, the
+        points table in both presentations and the grade table.
+        """
+        check_is_fitted(self)
+        from clientseg._scorecard_report import _Summary
+
+        first = self._criteria[0]
+        n, e = int(first.counts.sum()), int(first.events.sum())
+        metrics = [
+            ("contacts", f"{n:,}"), ("converted", f"{e:,} ({e / n:.2%})"),
+            ("criteria", f"{len(self.criteria_)}"),
+            ("scaling", f"{self.scaling} (base points {self.base_points_:g}, typical "
+                        f"contact {self.typical_points_:g})"),
+            ("fit", f"{self.n_iter_} Newton steps, converged: {self.converged_}, "
+                    f"ridge {self.ridge}"),
+            ("AUC lost to rounding", f"{self.rounding_auc_loss_:.5f}"),
+        ]
+        weights = self.weights_.reset_index().round(2)
+        cols = ["criterion", "level", "points", "points_vs_typical", "contacts",
+                "conversion_rate"]
+        return _Summary("Logistic scorecard", metrics, [
+            ("Weights (% of the points)", weights),
+            ("Points", self.points_[cols].round(4)),
+            ("Grades (training contacts)", self.grade_table_.round(4)),
+        ])
 
     # ------------------------------------------------------------------ plots
 
