@@ -272,6 +272,18 @@ def test_stability_is_low_for_segments_cut_through_noise():
     assert res.ari_runs < 0.8
 
 
+def test_stability_does_not_depend_on_the_number_of_jobs():
+    X, labels = blobs(n_per=(60, 60, 60), gap=2.0)
+    one = cs.segment_stability(X, labels, estimator=KMeans(n_init=1), n_boot=3, random_state=4)
+    from joblib import parallel_config
+
+    with parallel_config(backend="threading"):  # same dispatch, no process start-up cost
+        two = cs.segment_stability(X, labels, estimator=KMeans(n_init=1), n_boot=3,
+                                   random_state=4, n_jobs=2)
+    pd.testing.assert_frame_equal(one.jaccard, two.jaccard)
+    np.testing.assert_array_equal(one.runs, two.runs)
+
+
 def test_stability_subsample_uses_the_fraction_and_a_reference_sample():
     X, labels = blobs(n_per=(300, 300, 400), d=2, gap=6.0)
     res = cs.segment_stability(X, labels, estimator=KMeans(n_init=2), method="subsample",

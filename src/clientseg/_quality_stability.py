@@ -61,6 +61,14 @@ def _fit_labels(est: Any, X: Any) -> np.ndarray:
     return np.asarray(est.predict(X))
 
 
+def _refit_one(estimator: Any, k: int, X: Any, seed: int | None) -> np.ndarray:
+    """Fit a fresh clone with k segments (and ``seed``) on X; return its labels of X."""
+    est = _set_n_segments(estimator, k)
+    if seed is not None:
+        est.set_params(random_state=seed)
+    return _fit_labels(est, X)
+
+
 def _take_rows(X: Any, idx: np.ndarray) -> Any:
     return X.iloc[idx] if isinstance(X, pd.DataFrame) else X[idx]
 
@@ -134,6 +142,7 @@ def stability(
     sample_size: int | None,
     fraction: float,
     rng: np.random.RandomState,
+    n_jobs: int | None = None,
 ) -> StabilityResult:
     """Clusterboot (Hennig 2007) with a reference sample for large bases.
 
@@ -142,8 +151,10 @@ def stability(
     drawn twice are used once, fpc's ``multipleboot=FALSE``) or a subsample without
     replacement of ``fraction`` of it, refits a clone of ``estimator`` with the same number
     of segments, and records, per segment, the best Jaccard index between the segment
-    (restricted to the replicate's customers) and the refit segments.
+    (restricted to the replicate's customers) and the refit segments. Refits run in
+    ``n_jobs`` joblib workers; the draws are made beforehand, so the result is the same.
     """
+    from joblib import Parallel, delayed
     from sklearn.metrics import adjusted_rand_score
 
     n = codes.shape[0]
@@ -156,17 +167,20 @@ def stability(
     ref_codes = codes[ref]
     est0 = _set_n_segments(estimator, k)
     has_seed = "random_state" in est0.get_params(deep=False)
-    runs = np.full((n_boot, m), -1, dtype=np.int32)
-    jac = np.empty((n_boot, k))
-    for b in range(n_boot):
+    draws = []  # every random number is drawn here, so n_jobs never changes the result
+    for _ in range(n_boot):
         if method == "bootstrap":
             pos = np.unique(rng.randint(0, m, size=m))
         else:
             pos = np.sort(rng.choice(m, size=max(round(fraction * m), 2), replace=False))
-        est = _set_n_segments(estimator, k)
-        if has_seed:
-            est.set_params(random_state=int(rng.randint(0, 2**31 - 1)))
-        labels = _fit_labels(est, _take_rows(X, ref[pos]))
+        seed = int(rng.randint(0, 2**31 - 1)) if has_seed else None
+        draws.append((pos, seed))
+    fitted = Parallel(n_jobs=n_jobs)(
+        delayed(_refit_one)(estimator, k, _take_rows(X, ref[pos]), seed) for pos, seed in draws
+    )
+    runs = np.full((n_boot, m), -1, dtype=np.int32)
+    jac = np.empty((n_boot, k))
+    for b, ((pos, _), labels) in enumerate(zip(draws, fitted, strict=True)):
         if labels.shape[0] != pos.shape[0]:
             raise InvalidParameterError(
                 f"Parameter 'estimator' returned {labels.shape[0]:,} labels for "

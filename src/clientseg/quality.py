@@ -135,6 +135,7 @@ def segment_stability(
     n_boot: int = 20,
     sample_size: int | None = 20_000,
     fraction: float = 0.5,
+    n_jobs: int | None = None,
     random_state: Any = None,
 ) -> StabilityResult:
     """Refit the segmenter on resamples and measure how well each segment is found again.
@@ -172,6 +173,9 @@ def segment_stability(
         or larger than the base), so a base of millions costs B fits of this size.
     fraction : float, default 0.5
         Share of the reference sample in each subsample.
+    n_jobs : int or None, default None
+        Refits run in this many joblib processes (-1: all cores; None: one, in this
+        process). The draws are made beforehand, so the result does not depend on it.
     random_state : int, RandomState or None
         Seeds the samples and the estimator clones.
 
@@ -204,7 +208,7 @@ def segment_stability(
         estimator = _default_estimator(int(rng.randint(0, 2**31 - 1)), Z.shape[0])
     _check_estimator(estimator)
     return _refit(arr, codes, segments, estimator=estimator, method=method, n_boot=n_boot,
-                  sample_size=sample_size, fraction=fraction, rng=rng)
+                  sample_size=sample_size, fraction=fraction, rng=rng, n_jobs=n_jobs)
 
 
 def segment_retention(labels_t0: Any, labels_t1: Any, *, match: bool = False) -> RetentionResult:
@@ -275,6 +279,7 @@ def segment_quality(
     estimator: Any = None,
     n_boot: int = 20,
     stability_sample: int | None = 20_000,
+    n_jobs: int | None = None,
     thresholds: Mapping[str, Any] | None = None,
     silhouette_sample: int | None = 10_000,
     n_top: int = 5,
@@ -316,6 +321,9 @@ def segment_quality(
         Stability replicates.
     stability_sample : int or None, default 20000
         Stability replicates are drawn from a sample of this many customers.
+    n_jobs : int or None, default None
+        Processes for the stability refits (-1: all cores); the result does not depend on
+        it.
     thresholds : dict, optional
         Overrides of :data:`DEFAULT_THRESHOLDS` (``None`` switches a check off).
     silhouette_sample : int or None, default 10000
@@ -452,7 +460,7 @@ def segment_quality(
         _check_estimator(est)
         stab = _refit(_numeric_view(X, Z, numeric_names), codes, segments, estimator=est,
                       method=stability, n_boot=n_boot, sample_size=stability_sample,
-                      fraction=0.5, rng=rng)
+                      fraction=0.5, rng=rng, n_jobs=n_jobs)
         st = stab.to_frame()
         for col in ("jaccard_mean", "jaccard_min", "dissolved_share", "recovered_share"):
             seg[col] = st[col].to_numpy()
