@@ -720,6 +720,27 @@ def test_checks_table_failures_to_frame_and_summary():
     assert "3 segments" in repr(report) and "checks passed" in repr(report)
 
 
+def test_a_measure_that_cannot_be_computed_fails_with_its_reason():
+    X, labels = blobs(n_per=(300, 300, 2), gap=6.0)
+    report = cs.segment_quality(X, labels, silhouette_sample=100, value=np.zeros(len(X)),
+                                thresholds={"min_count": None, "min_share": None},
+                                random_state=1)
+    assert report.segments.loc["s2", "silhouette_n"] == 0  # this seed leaves s2 unsampled
+    rows = report.checks.set_index(["segment", "check"])
+    row = rows.loc[("s2", "silhouette")]
+    assert not row["passed"] and "raise silhouette_sample" in row["reason"]
+    row = rows.loc[("s0", "value_share")]
+    assert not row["passed"] and np.isnan(row["value"])
+    assert row["reason"] == "could not be computed: the total value of the base is 0"
+
+
+def test_point_like_segments_are_infinitely_separated_and_pass():
+    X = np.repeat([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], 120, axis=0)
+    report = cs.segment_quality(X, np.repeat(["a", "b", "c"], 120))
+    assert np.isinf(report.segments["separation"]).all()
+    assert report.passed, report.failures.to_string()
+
+
 def test_thresholds_can_be_switched_off_and_defaults_are_documented():
     X, labels = blobs(n_per=(150, 150, 30), gap=6.0)
     report = cs.segment_quality(X, labels, thresholds={"min_count": None})

@@ -34,6 +34,15 @@ CHECK_COLUMNS = ("segment", "check", "value", "threshold", "passed", "reason")
 
 _PLOT_KINDS = ("map", "profile", "stability")
 
+_NOT_COMPUTED = {
+    "homogeneity": "every customer has the same numeric values (no spread to compare with)",
+    "silhouette": "none of its customers fell in the silhouette sample; raise "
+                  "silhouette_sample",
+    "value_share": "the total value of the base is 0",
+    "stability": "none of its customers fell in the stability sample; raise "
+                 "stability_sample",
+}
+
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
@@ -49,9 +58,10 @@ def build_checks(seg: pd.DataFrame, top: pd.DataFrame, th: Mapping[str, Any],
                 ok_text: str, bad_text: str, name: Any = name) -> None:
             if threshold is None:
                 return
-            if value is None or not np.isfinite(value):
-                rows.append((name, check, np.nan, threshold, False,
-                             f"could not be computed ({bad_text.split(':')[0]})"))
+            if value is None or np.isnan(value):  # +inf is a value (point-like segments)
+                why = _NOT_COMPUTED.get(check, "the measure is undefined on these data")
+                rows.append((name, check, np.nan, float(threshold), False,
+                             f"could not be computed: {why}"))
                 return
             passed = bool(value >= threshold) if higher_ok else bool(value <= threshold)
             rows.append((name, check, float(value), float(threshold), passed,
