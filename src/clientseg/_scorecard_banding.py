@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 __all__: list[str] = []
 
@@ -30,6 +31,9 @@ MISSING_LABEL = "(missing)"
 OTHER_LABEL = "(other)"
 #: Number of fine quantile bands that supervised monotone banding starts from.
 N_PREBINS = 20
+#: ``binning="auto"``: monotone bands unless a likelihood-ratio test rejects a monotone
+#: conversion rate at this level (then quantile bands).
+MONOTONE_ALPHA = 0.05
 
 
 @dataclass
@@ -199,29 +203,55 @@ def _pava(rates: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(blocks)), [int(b[2]) for b in blocks])
 
 
-def monotone_edges(x: np.ndarray, y: np.ndarray, n_bins: int, min_count: float) -> np.ndarray:
-    """Supervised bands whose conversion rate is monotone (increasing or decreasing).
+def _bernoulli_loglik(events: np.ndarray, counts: np.ndarray, rates: np.ndarray) -> float:
+    r = np.clip(rates, 1e-12, 1 - 1e-12)
+    return float(np.sum(events * np.log(r) + (counts - events) * np.log1p(-r)))
 
-    Start from :data:`N_PREBINS` quantile bands, pool adjacent violators in the direction
-    that fits the band rates best (weighted squared error), then merge the adjacent pair
-    with the closest rates until ``n_bins`` remain, then enforce ``min_count``.
-    Merging neighbours of a monotone sequence keeps it monotone.
+
+def _isotonic(edges: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Best monotone pooling of the bands cut by ``edges``, and its likelihood-ratio p-value.
+
+    Pool adjacent violators runs in both directions; the direction with the higher
+    likelihood wins. The p-value compares the monotone fit with one free rate per band
+    (``G = 2 (l_free - l_mono)``, chi-squared with ``bands - blocks`` degrees of freedom;
+    an approximation, the exact law being chi-bar-squared): a small value says the
+    conversion rate is not monotone in this criterion.
     """
-    edges = merge_small_bands(quantile_edges(x, N_PREBINS), x, y, min_count)
-    if len(edges) == 0:
-        return edges
     band = np.searchsorted(edges, x, side="right")
     counts, events = _band_stats(band, y, len(edges) + 1)
     rates = events / np.maximum(counts, 1)
     best: tuple[float, np.ndarray] | None = None
     for sign in (1.0, -1.0):
         ids = _pava(sign * rates, counts.astype(float))
-        fitted = np.bincount(ids, weights=events) / np.bincount(ids, weights=counts)
-        sse = float(np.sum(counts * (rates - fitted[ids]) ** 2))
-        if best is None or sse < best[0] - 1e-15:
-            best = (sse, ids)
+        fitted = np.bincount(ids, weights=events) / np.maximum(np.bincount(ids, weights=counts),
+                                                              1)
+        loglik = _bernoulli_loglik(events, counts, fitted[ids])
+        if best is None or loglik > best[0] + 1e-9:
+            best = (loglik, ids)
     assert best is not None
     ids = best[1]
+    g = max(2 * (_bernoulli_loglik(events, counts, rates) - best[0]), 0.0)
+    dof = len(rates) - (int(ids[-1]) + 1)
+    p_value = float(stats.chi2.sf(g, dof)) if dof > 0 else 1.0
+    return ids, p_value
+
+
+def monotone_edges(x: np.ndarray, y: np.ndarray, n_bins: int, min_count: float,
+                   *, alpha: float | None = None) -> np.ndarray | None:
+    """Supervised bands whose conversion rate is monotone (increasing or decreasing).
+
+    Start from :data:`N_PREBINS` quantile bands, pool adjacent violators in the direction
+    that fits best, then merge the adjacent pair with the closest rates until ``n_bins``
+    remain, then enforce ``min_count``. Merging neighbours of a monotone sequence keeps it
+    monotone. With ``alpha``, return None when the likelihood-ratio test rejects a
+    monotone rate at that level (``binning="auto"`` then uses quantile bands).
+    """
+    edges = merge_small_bands(quantile_edges(x, N_PREBINS), x, y, min_count)
+    if len(edges) == 0:
+        return edges
+    ids, p_value = _isotonic(edges, x, y)
+    if alpha is not None and p_value < alpha:
+        return None
     keep = np.flatnonzero(np.diff(ids) != 0)  # edge i separates band i and i+1
     edges = edges[keep]
     while len(edges) + 1 > n_bins:
@@ -258,8 +288,15 @@ def learn_numeric(
         cut = np.unique(np.asarray(edges, dtype=float))
         cut = cut[np.isfinite(cut)]
         method = "edges"
-    elif method == "monotone":
-        cut = monotone_edges(xs, ys, n_bins, min_count)
+    elif method in ("monotone", "auto"):
+        found = monotone_edges(xs, ys, n_bins, min_count,
+                               alpha=MONOTONE_ALPHA if method == "auto" else None)
+        if found is None:  # "auto" and the rate is not monotone: quantile bands
+            method = "quantile"
+            cut = merge_small_bands(quantile_edges(xs, n_bins), xs, ys, min_count)
+        else:
+            method = "monotone"
+            cut = found
     else:
         cut = merge_small_bands(quantile_edges(xs, n_bins), xs, ys, min_count)
     labels = band_labels(cut)

@@ -66,10 +66,12 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    binning : {"quantile", "monotone"}, default "quantile"
-        How numeric criteria are banded: ``n_bins`` quantile bands (ties kept together), or
+    binning : {"quantile", "monotone", "auto"}, default "quantile"
+        How numeric criteria are banded: ``n_bins`` quantile bands (ties kept together);
         supervised bands whose conversion rate is monotone (pool adjacent violators from
-        20 quantile bands, then merge the closest neighbours down to ``n_bins``).
+        20 quantile bands, then merge the closest neighbours down to ``n_bins``); or
+        ``"auto"``: monotone bands where a likelihood-ratio test does not reject a
+        monotone conversion rate (at 5%), quantile bands elsewhere.
     n_bins : int, default 5
         Largest number of bands per numeric criterion (missing values add one level).
     edges : dict of str to sequence of float, optional
@@ -239,7 +241,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         return tags
 
     def _check_params(self) -> None:
-        check_options("binning", self.binning, ["quantile", "monotone"])
+        check_options("binning", self.binning, ["quantile", "monotone", "auto"])
         check_scalar("n_bins", self.n_bins, kind=int, low=1)
         check_scalar("min_share", self.min_share, kind=float, low=0.0, high=0.5)
         check_options("handle_unseen", self.handle_unseen,
