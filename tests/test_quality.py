@@ -25,7 +25,7 @@ import clientseg as cs
 from clientseg._quality_metrics import categorical_vtests
 from clientseg._quality_stability import jaccard_best_match
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
-from clientseg.quality import CHECK_COLUMNS, DEFAULT_THRESHOLDS
+from clientseg.quality import QUALITY_CHECK_COLUMNS, QUALITY_THRESHOLDS
 from tests.conftest import REPO
 
 # --------------------------------------------------------------------------------------
@@ -702,7 +702,7 @@ def test_the_report_is_immutable_and_hands_out_copies(small):
 def test_checks_table_failures_to_frame_and_summary():
     X, labels = blobs(n_per=(150, 150, 30), gap=6.0)
     report = cs.segment_quality(X, labels, value=np.ones(len(X)))
-    assert tuple(report.checks.columns) == CHECK_COLUMNS
+    assert tuple(report.checks.columns) == QUALITY_CHECK_COLUMNS
     assert report.checks["passed"].dtype == bool
     failures = report.failures
     assert len(failures) == (~report.checks["passed"]).sum()
@@ -746,9 +746,9 @@ def test_thresholds_can_be_switched_off_and_defaults_are_documented():
     report = cs.segment_quality(X, labels, thresholds={"min_count": None})
     assert report.passed and "size_count" not in set(report.checks["check"])
     assert report.thresholds["min_count"] is None
-    assert DEFAULT_THRESHOLDS["min_share"] == 0.05
+    assert QUALITY_THRESHOLDS["min_share"] == 0.05
     guide = (REPO / "docs" / "user_guide" / "quality.md").read_text(encoding="utf-8")
-    for key in DEFAULT_THRESHOLDS:
+    for key in QUALITY_THRESHOLDS:
         assert f"`{key}`" in guide, f"threshold {key} is not documented"
 
 

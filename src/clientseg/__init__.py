@@ -19,6 +19,10 @@ from clientseg.hierarchy import (
     ward_tree,
 )
 from clientseg.quality import (
+    DISSOLVED_JACCARD,
+    QUALITY_CHECK_COLUMNS,
+    QUALITY_THRESHOLDS,
+    STABLE_JACCARD,
     QualityReport,
     RetentionResult,
     StabilityResult,
@@ -37,6 +41,10 @@ from clientseg.rfm import (
 from clientseg.scorecard import LogisticScorecard, ScorecardReport, ScoreDrift, psi
 
 __all__ = [
+    "DISSOLVED_JACCARD",
+    "QUALITY_CHECK_COLUMNS",
+    "QUALITY_THRESHOLDS",
+    "STABLE_JACCARD",
     "CutResult",
     "HierarchicalSegmenter",
     "LogisticScorecard",

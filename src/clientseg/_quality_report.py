@@ -13,11 +13,11 @@ import pandas as pd
 from clientseg._quality_stability import DISSOLVED_JACCARD, StabilityResult
 from clientseg._validation import check_options
 
-__all__ = ["DEFAULT_THRESHOLDS", "QualityReport"]
+__all__ = ["QUALITY_CHECK_COLUMNS", "QUALITY_THRESHOLDS", "QualityReport"]
 
 #: Default thresholds of the checks (``None`` switches a check off). Why each value:
 #: ``docs/user_guide/quality.md``.
-DEFAULT_THRESHOLDS: Mapping[str, float | None] = MappingProxyType({
+QUALITY_THRESHOLDS: Mapping[str, float | None] = MappingProxyType({
     "min_share": 0.05,
     "min_count": 100,
     "max_inertia_ratio": 0.8,
@@ -30,7 +30,7 @@ DEFAULT_THRESHOLDS: Mapping[str, float | None] = MappingProxyType({
     "min_retention": 0.7,
 })
 
-CHECK_COLUMNS = ("segment", "check", "value", "threshold", "passed", "reason")
+QUALITY_CHECK_COLUMNS = ("segment", "check", "value", "threshold", "passed", "reason")
 
 _PLOT_KINDS = ("map", "profile", "stability")
 
@@ -139,7 +139,7 @@ def build_checks(seg: pd.DataFrame, top: pd.DataFrame, th: Mapping[str, Any],
                 f"{_pct(t)})",
                 f"{_pct(ret)} kept their segment since the previous snapshot, below "
                 f"{_pct(t)}: the segment is volatile")
-    out = pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+    out = pd.DataFrame(rows, columns=list(QUALITY_CHECK_COLUMNS))
     out["passed"] = out["passed"].astype(bool)
     return out
 

@@ -30,7 +30,12 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from clientseg import _quality_metrics as qm
-from clientseg._quality_report import CHECK_COLUMNS, DEFAULT_THRESHOLDS, QualityReport, build_checks
+from clientseg._quality_report import (
+    QUALITY_CHECK_COLUMNS,
+    QUALITY_THRESHOLDS,
+    QualityReport,
+    build_checks,
+)
 from clientseg._quality_stability import (
     DISSOLVED_JACCARD,
     STABILITY_METHODS,
@@ -53,9 +58,9 @@ from clientseg._validation import (
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
 
 __all__ = [
-    "CHECK_COLUMNS",
-    "DEFAULT_THRESHOLDS",
     "DISSOLVED_JACCARD",
+    "QUALITY_CHECK_COLUMNS",
+    "QUALITY_THRESHOLDS",
     "STABLE_JACCARD",
     "QualityReport",
     "RetentionResult",
@@ -67,7 +72,7 @@ __all__ = [
 
 
 def _resolve_thresholds(thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
-    merged = dict(DEFAULT_THRESHOLDS)
+    merged = dict(QUALITY_THRESHOLDS)
     if thresholds is None:
         return merged
     if not isinstance(thresholds, Mapping):
@@ -325,7 +330,7 @@ def segment_quality(
         Processes for the stability refits (-1: all cores); the result does not depend on
         it.
     thresholds : dict, optional
-        Overrides of :data:`DEFAULT_THRESHOLDS` (``None`` switches a check off).
+        Overrides of :data:`QUALITY_THRESHOLDS` (``None`` switches a check off).
     silhouette_sample : int or None, default 10000
         Silhouettes are quadratic in n: past this many customers they are computed on a
         uniform sample of this size (reported as ``overall["silhouette_sample_size"]`` and,
