@@ -211,10 +211,11 @@ class _Engine:
         self.n_dead = 0
         self.a = np.empty(n, dtype=np.float32)  # scan results (length: width)
         self.g = np.empty(n, dtype=np.float32)
-        # Rounding of the float32 scan: |error| <= k_err * (sq_j + sq_c) before the mass
-        # factor (storage of c and ||c||² in float32, a dot product of length d + 2;
-        # generous slack), plus a few relative roundings of the division.
-        self.k_err = 4.0 * (d + 8) * _EPS32
+        # Rounding of the float32 scan, before the mass factor: storing c and ||c||² in
+        # float32 (u/2 each) and a dot product of length d + 2 (γ_{d+2} on terms summing to
+        # at most 2 (sq_j + sq_c)) give |error| <= (d + 4) u (sq_j + sq_c); 1.5 x for margin.
+        # The division adds a few relative roundings (the 1 ± 8u factors below).
+        self.k_err = 1.5 * (d + 4) * _EPS32
         self.n_queries = 0
 
     def query(self, j: int) -> tuple[float, int]:
@@ -237,7 +238,7 @@ class _Engine:
         b2 = a.item(i2)
         # The mass factor is <= wc, so one absolute bound covers every column.
         slack = 2.0 * self.k_err * wc * (self.sqmax + self.sq[p])
-        thr = b1 * (1.0 + 16.0 * _EPS32) + slack
+        thr = b1 * (1.0 + 8.0 * _EPS32) + slack
         A = self.A
         pos_id = self.pos_id
         if b2 > thr:
@@ -252,7 +253,7 @@ class _Engine:
             diff = A[i1] - A[p]
             cost = float(diff @ diff) / (1.0 / self.Wl[i1] + 1.0 / wc)
             self.cache[j] = cached
-            self.bound[j] = max(rest * (1.0 - 16.0 * _EPS32) - slack, cost)
+            self.bound[j] = max(rest * (1.0 - 8.0 * _EPS32) - slack, cost)
             return cost, cached[0]
         a[i1] = b1
         cand = (a <= thr).nonzero()[0]
@@ -303,17 +304,24 @@ class _Engine:
 
     def refresh(self, j: int) -> tuple[float, int]:
         """Nearest neighbour of ``j`` after its cached nearest one was merged away."""
-        holders = sorted({self.holder(i) for i in self.cache[j]} - {-1})
-        if holders:
-            id_pos = self.id_pos
-            p = id_pos[j]
-            pos = [id_pos[h] for h in holders]
-            diff = self.A[pos] - self.A[p]
-            costs = np.einsum("ij,ij->i", diff, diff) / (self.invW[pos] + self.invW[p])
-            k = int(costs.argmin())  # first minimum: holders are sorted, ties -> smallest id
-            best = float(costs[k])
-            if best <= self.bound[j]:
-                return best, holders[k]
+        id_pos, A, Wl = self.id_pos, self.A, self.Wl
+        p = id_pos[j]
+        a_p = A[p]
+        inv_p = 1.0 / Wl[p]
+        best, best_id = np.inf, -1
+        seen = []
+        for i in self.cache[j]:
+            h = self.holder(i)
+            if h < 0 or h in seen:
+                continue
+            seen.append(h)
+            q = id_pos[h]
+            diff = A[q] - a_p
+            c = float(diff @ diff) / (inv_p + 1.0 / Wl[q])
+            if c < best or (c == best and h < best_id):
+                best, best_id = c, h
+        if best <= self.bound[j]:
+            return best, best_id
         return self.query(j)
 
     def merge(self, j: int, k: int, new: int) -> np.ndarray:
