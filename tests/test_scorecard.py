@@ -279,6 +279,20 @@ def test_quantile_bands_keep_mass_points_apart():
     assert list(card.points_["level"]) == ["<1", ">=1"]
 
 
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=300), st.integers(1, 12))
+def test_quantile_bands_never_split_ties_nor_leave_a_band_empty(values, n_bins):
+    from clientseg._scorecard_banding import quantile_edges
+
+    x = np.asarray(values, dtype=float)
+    edges = quantile_edges(x, n_bins)
+    band = np.searchsorted(edges, x, side="right")
+    assert len(edges) + 1 <= max(n_bins, 1)
+    assert (np.bincount(band, minlength=len(edges) + 1) > 0).all()  # no empty band
+    # ties are never split: one value, one band
+    assert pd.Series(band).groupby(x).nunique().max() == 1
+    assert np.all(np.diff(edges) > 0)
+
+
 def test_monotone_binning_gives_monotone_rates():
     rng = np.random.default_rng(4)
     n = 20_000
@@ -788,9 +802,9 @@ def test_public_names():
 
 
 def test_docstring_examples_run():
-    from clientseg import _scorecard_report
+    from clientseg import _plotting_scorecard, _scorecard_report
 
-    for module in (sc, _scorecard_report):
+    for module in (sc, _scorecard_report, _plotting_scorecard):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0
 

@@ -44,6 +44,19 @@ def plot_scorecard_points(card: Any, *, ax: Any = None, relative: bool = False,
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from clientseg import LogisticScorecard
+    >>> from clientseg.plotting import plot_scorecard_points
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"visits": rng.poisson(3, 2000),
+    ...                   "origin": rng.choice(["web", "fair"], 2000)})
+    >>> y = rng.random(2000) < 0.05 + 0.04 * X["visits"].clip(0, 8)
+    >>> ax = plot_scorecard_points(LogisticScorecard().fit(X, y))
+    >>> ax.get_xlabel()
+    'points'
     """
     table = card.points_
     col = "points_vs_typical" if relative else "points"

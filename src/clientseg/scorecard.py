@@ -597,6 +597,20 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
             One column per criterion, then ``start`` (typical or base points), ``score``,
             ``top_up`` and ``top_down`` (the criterion that adds the most points and the one
             that removes the most, relative to the typical contact; None when there is none).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from clientseg import LogisticScorecard
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"visits": rng.poisson(3, 3000),
+        ...                   "origin": rng.choice(["web", "fair", "ad"], 3000)})
+        >>> y = rng.random(3000) < 0.05 + 0.04 * X["visits"].clip(0, 8)
+        >>> card = LogisticScorecard().fit(X, y)
+        >>> parts = card.points_breakdown(X.head(3))
+        >>> bool((parts["start"] + parts[["visits", "origin"]].sum(axis=1)
+        ...       == parts["score"]).all())
+        True
         """
         codes = self._encode(X)
         raw = np.column_stack([p[c] for p, c in zip(self._points, codes, strict=True)])
@@ -684,6 +698,21 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         Returns
         -------
         ScorecardReport
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from clientseg import LogisticScorecard
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"visits": rng.poisson(3, 3000),
+        ...                   "origin": rng.choice(["web", "fair", "ad"], 3000)})
+        >>> y = rng.random(3000) < 0.05 + 0.04 * X["visits"].clip(0, 8)
+        >>> card = LogisticScorecard().fit(X, y)
+        >>> report = card.evaluate(X, y)
+        >>> 0.5 < report.auc < 1 and report.gini == 2 * report.auc - 1
+        True
+        >>> list(report.gains.columns[:3])
+        ['decile', 'contacts', 'converted']
         """
         codes = self._encode(X)
         scores = self._total(codes)
@@ -696,6 +725,19 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
 
         Below 0.1 the population is stable, 0.1 to 0.25 it moved moderately, above 0.25
         the scorecard should be reviewed (weights revisited on recent contacts).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from clientseg import LogisticScorecard
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"visits": rng.poisson(3, 3000),
+        ...                   "origin": rng.choice(["web", "fair", "ad"], 3000)})
+        >>> y = rng.random(3000) < 0.05 + 0.04 * X["visits"].clip(0, 8)
+        >>> card = LogisticScorecard().fit(X, y)
+        >>> drift = card.psi(X.iloc[:1500], X.iloc[1500:])
+        >>> drift.status
+        'stable'
         """
         check_scalar("n_bins", n_bins, kind=int, low=2)
         codes_t = self._encode(X_then)
@@ -730,7 +772,21 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_json(cls, document: Any) -> LogisticScorecard:
-        """Rebuild a fitted scorecard from :meth:`to_json`'s document (text, dict or path)."""
+        """Rebuild a fitted scorecard from :meth:`to_json`'s document (text, dict or path).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from clientseg import LogisticScorecard
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"visits": rng.poisson(3, 3000),
+        ...                   "origin": rng.choice(["web", "fair", "ad"], 3000)})
+        >>> y = rng.random(3000) < 0.05 + 0.04 * X["visits"].clip(0, 8)
+        >>> card = LogisticScorecard().fit(X, y)
+        >>> again = LogisticScorecard.from_json(card.to_json())
+        >>> again.points(X).equals(card.points(X))
+        True
+        """
         return _export.from_json(cls, document)
 
     def to_sql(self, *, table: str, id_col: str | None = None, suffix: str = "_points",
@@ -742,6 +798,23 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         with embedded quotes doubled, so any name or category is safe. Run in DuckDB or
         SQLite (and other ANSI databases) it returns exactly :meth:`points`; unseen values
         get the points ``handle_unseen`` gives them (NULL with ``"error"``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from clientseg import LogisticScorecard
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"visits": rng.poisson(3, 3000),
+        ...                   "origin": rng.choice(["web", "fair", "ad"], 3000)})
+        >>> y = rng.random(3000) < 0.05 + 0.04 * X["visits"].clip(0, 8)
+        >>> card = LogisticScorecard().fit(X, y)
+        >>> import sqlite3
+        >>> con = sqlite3.connect(":memory:")
+        >>> _ = X.rename_axis("contact_id").reset_index().to_sql("contacts", con)
+        >>> sql = card.to_sql(table="contacts", id_col="contact_id")
+        >>> scores = [row[-1] for row in con.execute(sql)]
+        >>> scores == card.points(X).tolist()
+        True
         """
         check_is_fitted(self)
         return _export.to_sql(self, table=table, id_col=id_col, suffix=suffix,
