@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clientseg._rfm_lazy import as_narwhals, lazy_rfm_parts
 from clientseg._rfm_maps import BUILTIN_MAPS, MapCheck, SegmentMap, fm_score
 from clientseg._rfm_transactions import (
     RULES,
@@ -119,6 +120,9 @@ def rfm_table(
     ----------
     transactions : DataFrame
         One row per transaction line (several lines may share an invoice). Never modified.
+        A pandas DataFrame, or any frame narwhals supports (Polars DataFrame or LazyFrame,
+        DuckDB relation, PyArrow Table, Dask DataFrame...): the engine then filters and
+        aggregates, and only one row per customer comes back (as pandas).
     customer_id_col, datetime_col, monetary_value_col : str
         Columns holding the customer id, the date-time of the line and its net amount.
     invoice_col : str, optional
@@ -227,6 +231,30 @@ def rfm_table(
         duplicates=duplicates,
         timezone=timezone,
     )
+    lazy = None if isinstance(transactions, pd.DataFrame) else as_narwhals(transactions)
+    if lazy is not None:  # Polars, DuckDB, PyArrow, Dask...: the engine aggregates
+        try:
+            parts = lazy_rfm_parts(
+                lazy,
+                customer_id_col=customer_id_col,
+                datetime_col=datetime_col,
+                monetary_value_col=monetary_value_col,
+                invoice_col=invoice_col,
+                observation_period_end=observation_period_end,
+                observation_period_start=observation_period_start,
+                policies=policies,
+            )
+        except NotImplementedError as exc:  # an engine without one of the operations
+            raise InvalidParameterError(
+                f"Parameter 'transactions' ({type(transactions).__name__}) cannot run this "
+                f"RFM aggregation in its engine ({exc}). Convert the frame to pandas first "
+                f"(e.g. .to_pandas() or .df()), or adapt the column in the engine."
+            ) from exc
+        return _build_table(parts.ids, last=parts.last, first=parts.first,
+                            frequency=parts.frequency, monetary=parts.monetary,
+                            end_ns=parts.end_ns, exclusions=parts.exclusions,
+                            netted=parts.netted, n_rows_in=parts.n_rows_in,
+                            policies=policies.as_dict())
     lines = clean_lines(
         transactions,
         customer_id_col=customer_id_col,
@@ -284,7 +312,26 @@ def _aggregate(lines: CleanLines) -> pd.DataFrame:
         ids = lines.customer_ids[has_purchase]
         monetary, frequency = monetary[has_purchase], frequency[has_purchase]
         last, first = last[has_purchase], first[has_purchase]
-    end_day = days(lines.end_ns)
+    return _build_table(ids, last=last, first=first, frequency=frequency, monetary=monetary,
+                        end_ns=lines.end_ns, exclusions=exclusions, netted=netted,
+                        n_rows_in=lines.n_rows_in, policies=lines.policies.as_dict())
+
+
+def _build_table(
+    ids: pd.Index,
+    *,
+    last: np.ndarray,
+    first: np.ndarray,
+    frequency: np.ndarray,
+    monetary: np.ndarray,
+    end_ns: int,
+    exclusions: Mapping[str, Mapping[str, float]],
+    netted: Mapping[str, float],
+    n_rows_in: int,
+    policies: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Assemble the customer table and its exclusion record (both engines end here)."""
+    end_day = days(end_ns)
     recency = end_day - days(last)
     tenure = end_day - days(first)
     table = pd.DataFrame(
@@ -301,13 +348,14 @@ def _aggregate(lines: CleanLines) -> pd.DataFrame:
     )
     n_excluded = sum(int(v["rows"]) for v in exclusions.values())
     table.attrs[_ATTRS_KEY] = {
-        "n_rows_in": lines.n_rows_in,
-        "n_rows_used": lines.n_rows_in - n_excluded,
+        "n_rows_in": int(n_rows_in),
+        "n_rows_used": int(n_rows_in) - n_excluded,
         "amount_used": float(monetary.sum()),
-        "exclusions": {r: exclusions[r] for r in RULES},
-        "netted_returns": netted,
-        "observation_period_end": str(pd.Timestamp(lines.end_ns)),
-        "policies": lines.policies.as_dict(),
+        "exclusions": {r: {"rows": int(exclusions[r]["rows"]),
+                           "amount": float(exclusions[r]["amount"])} for r in RULES},
+        "netted_returns": {"rows": int(netted["rows"]), "amount": float(netted["amount"])},
+        "observation_period_end": str(pd.Timestamp(end_ns)),
+        "policies": dict(policies),
     }
     return table
 
