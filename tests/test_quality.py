@@ -371,6 +371,15 @@ def test_profile_names_what_makes_true_segments_recognisable(small_base, synthet
     assert "region" not in report.variables.index  # geometry uses numeric columns only
 
 
+def test_segments_follow_the_categories_order_and_unused_ones_are_dropped():
+    X, labels = blobs(gap=6.0)
+    cat = pd.Categorical(labels, categories=["s2", "unused", "s0", "s1"])
+    report = cs.segment_quality(X, cat)
+    assert list(report.segments.index) == ["s2", "s0", "s1"]
+    assert list(report.vtests.index) == ["s2", "s0", "s1"]
+    assert report.overall["n_segments"] == 3
+
+
 def test_typical_customers_are_the_closest_to_the_centre():
     X, labels = blobs(seed=7)
     idx = pd.Index(np.arange(len(X)) * 10 + 5, name="customer_id")

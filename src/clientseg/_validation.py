@@ -472,7 +472,12 @@ def check_labels(
     labels, else (labels of mixed types that cannot be sorted) order of first appearance.
     """
     arr = check_length(labels, param=param, n_expected=n_expected, against=against)
-    series = labels if isinstance(labels, pd.Series) else pd.Series(arr)
+    if isinstance(labels, pd.Series):
+        series = labels
+    elif isinstance(labels, pd.Categorical | pd.Index):
+        series = pd.Series(labels)  # keeps a categorical's order of categories
+    else:
+        series = pd.Series(arr)
     missing = series.isna().to_numpy()
     if missing.any():
         raise InvalidDataError(
