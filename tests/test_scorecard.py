@@ -453,6 +453,8 @@ def test_evaluate_matches_sklearn_and_scipy(simulated, card):
     ks = stats.ks_2samp(score[y == 1], score[y == 0]).statistic
     assert report.ks == pytest.approx(ks)
     assert report.brier == pytest.approx(brier_score_loss(y, proba))
+    exact = LogisticScorecard(round_points=False).fit(X, y).decision_function(X)
+    assert report.rounding_auc_loss == pytest.approx(roc_auc_score(y, exact) - report.auc)
     g = report.gains
     assert g["contacts"].sum() == len(X) and g["converted"].sum() == y.sum()
     assert g["lift"].iloc[0] > 1.5

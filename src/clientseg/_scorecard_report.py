@@ -95,6 +95,9 @@ class ScorecardReport:
         Mean squared error of the predicted probabilities.
     hosmer_lemeshow, hosmer_lemeshow_pvalue : float
         Hosmer-Lemeshow statistic on the reliability groups (``groups - 2`` degrees of freedom).
+    rounding_auc_loss : float
+        AUC of the exact (unrounded) log-odds minus the AUC of the score, on these contacts
+        (0 when points are not rounded; NaN when unknown).
     n, n_converted : int
         Contacts and conversions evaluated.
     gains : DataFrame
@@ -111,6 +114,7 @@ class ScorecardReport:
     brier: float
     hosmer_lemeshow: float
     hosmer_lemeshow_pvalue: float
+    rounding_auc_loss: float
     n: int
     n_converted: int
     gains: pd.DataFrame = field(repr=False)
@@ -120,8 +124,9 @@ class ScorecardReport:
     proba: np.ndarray = field(repr=False)
 
     @classmethod
-    def compute(cls, scores: np.ndarray, proba: np.ndarray, y: np.ndarray) -> ScorecardReport:
-        """Compute every figure from scores, probabilities and 0/1 outcomes."""
+    def compute(cls, scores: np.ndarray, proba: np.ndarray, y: np.ndarray,
+                exact: np.ndarray | None = None) -> ScorecardReport:
+        """Compute every figure from scores, probabilities, 0/1 outcomes (and exact log-odds)."""
         scores = np.asarray(scores, dtype=float)
         proba = np.asarray(proba, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -141,6 +146,8 @@ class ScorecardReport:
             auc=auc, gini=2 * auc - 1, ks=float(np.max(tpr - fpr)),
             brier=float(np.mean((proba - y) ** 2)), hosmer_lemeshow=hl,
             hosmer_lemeshow_pvalue=float(stats.chi2.sf(hl, dof)),
+            rounding_auc_loss=float(roc_auc_score(y, exact)) - auc if exact is not None
+            else float("nan"),
             n=len(y), n_converted=int(y.sum()), gains=gains_table(scores, y),
             reliability=rel, scores=scores, y=y, proba=proba,
         )
@@ -148,7 +155,7 @@ class ScorecardReport:
     def to_frame(self) -> pd.DataFrame:
         """Return the headline figures as a tidy frame (metric, value)."""
         names = ["auc", "gini", "ks", "brier", "hosmer_lemeshow", "hosmer_lemeshow_pvalue",
-                 "n", "n_converted"]
+                 "rounding_auc_loss", "n", "n_converted"]
         return pd.DataFrame({"metric": names, "value": [float(getattr(self, k)) for k in names]})
 
     def summary(self) -> _Summary:
@@ -158,6 +165,7 @@ class ScorecardReport:
             ("contacts", f"{self.n:,}"), ("converted", f"{self.n_converted:,} ({rate:.2%})"),
             ("AUC", f"{self.auc:.4f}"), ("Gini", f"{self.gini:.4f}"), ("KS", f"{self.ks:.4f}"),
             ("Brier", f"{self.brier:.5f}"),
+            ("AUC lost to rounding", f"{self.rounding_auc_loss:.5f}"),
             ("Hosmer-Lemeshow",
              f"{self.hosmer_lemeshow:.2f} (p = {self.hosmer_lemeshow_pvalue:.3f})"),
         ]

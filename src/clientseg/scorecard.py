@@ -718,7 +718,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         scores = self._total(codes)
         yy = self._outcome(y, len(scores))
         proba = expit(self._scale.log_odds(scores))
-        return ScorecardReport.compute(scores, proba, yy)
+        return ScorecardReport.compute(scores, proba, yy, exact=self._eta_exact(codes))
 
     def psi(self, X_then: Any, X_now: Any, *, n_bins: int = 10) -> ScoreDrift:
         """Score drift between two periods: the PSI of the scores and of each criterion.
