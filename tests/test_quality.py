@@ -708,6 +708,19 @@ def test_the_report_is_immutable_and_hands_out_copies(small):
         report.thresholds["min_share"] = 0.5  # type: ignore[index]
 
 
+def test_the_report_survives_pickle_and_copy(small):
+    import copy
+    import pickle
+
+    X, labels = small
+    report = cs.segment_quality(X, labels, value=np.arange(len(X), dtype=float),
+                                thresholds={"min_count": None})
+    for other in (pickle.loads(pickle.dumps(report)), copy.deepcopy(report)):
+        pd.testing.assert_frame_equal(other.segments, report.segments)
+        pd.testing.assert_frame_equal(other.checks, report.checks)
+        assert other.thresholds["min_count"] is None
+
+
 def test_checks_table_failures_to_frame_and_summary():
     X, labels = blobs(n_per=(150, 150, 30), gap=6.0)
     report = cs.segment_quality(X, labels, value=np.ones(len(X)))

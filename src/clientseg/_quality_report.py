@@ -183,6 +183,10 @@ def _fmt(x: Any, spec: str = ".3f") -> str:
     return format(x, spec)
 
 
+def _rebuild_report(parts: dict[str, Any]) -> QualityReport:
+    return QualityReport(**parts)
+
+
 class QualityReport:
     """Quality of a segmentation, per segment and overall (see :func:`segment_quality`).
 
@@ -229,6 +233,9 @@ class QualityReport:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"QualityReport is immutable; cannot set {name!r}.")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle, copy and joblib go through __init__
+        return (_rebuild_report, (self._parts,))
 
     def _get(self, name: str) -> Any:
         value = self._parts[name]
