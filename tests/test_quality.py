@@ -24,7 +24,7 @@ from sklearn.metrics import (
 import clientseg as cs
 from clientseg._quality_metrics import categorical_vtests
 from clientseg._quality_stability import jaccard_best_match
-from clientseg.exceptions import InvalidDataError, InvalidParameterError
+from clientseg.exceptions import EmptyDataError, InvalidDataError, InvalidParameterError
 from clientseg.quality import QUALITY_CHECK_COLUMNS, QUALITY_THRESHOLDS
 from tests.conftest import REPO
 
@@ -616,6 +616,38 @@ def test_unknown_threshold_names_are_refused(small):
         cs.segment_quality(X, labels, thresholds={"min_shares": 0.1})
     with pytest.raises(InvalidParameterError, match=r"thresholds\['min_share'\]\" must be in"):
         cs.segment_quality(X, labels, thresholds={"min_share": -1})
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"thresholds": [("min_share", 0.1)]}, r"'thresholds' must be a dict .* got list"),
+    ({"silhouette_sample": 1}, r"'silhouette_sample' must be in \[2, inf\)"),
+    ({"n_top": 0}, r"'n_top' must be in \[1, inf\)"),
+    ({"n_typical": 2.5}, r"'n_typical' must be int; got 2.5"),
+    ({"alpha": 1.5}, r"'alpha' must be in \[0.0, 1.0\]"),
+    ({"stability": "bootstrap", "stability_sample": 5}, r"'stability_sample' must be in "
+                                                        r"\[10, inf\)"),
+    ({"previous_labels": ["a"] * 3}, r"previous_labels has 3 values but X has 40 rows"),
+    ({"reachable": np.r_[np.ones(39), 5.0]}, r"reachable must be binary 0/1; 1 value are "
+                                             r"neither \(first at row 39"),
+    ({"value": np.r_[np.ones(39), np.inf]}, r"value has 1 value that are inf \(first at row "
+                                            r"39\)"),
+    ({"value": np.array(["1"] * 39 + ["x"], dtype=object)}, r"value must be numeric \("),
+])
+def test_bad_parameters_are_refused_naming_them(small, kwargs, match):
+    X, labels = small
+    with pytest.raises((InvalidParameterError, InvalidDataError), match=match):
+        cs.segment_quality(X, labels, **kwargs)
+
+
+def test_an_empty_frame_and_a_bad_fraction_are_refused(small):
+    X, labels = small
+    with pytest.raises(EmptyDataError, match=r"X has 0 rows; at least 1 row is needed"):
+        cs.segment_quality(pd.DataFrame({"a": []}), [])
+    with pytest.raises(InvalidParameterError, match=r"'fraction' must be in \(0.0, 1.0\)"):
+        cs.segment_stability(X, labels, estimator=KMeans(), method="subsample", fraction=1.0)
+    report = cs.segment_quality(X, labels, thresholds={"min_count": None})
+    with pytest.raises(InvalidParameterError, match=r"'max_features' must be at least 1"):
+        report.plot("profile", max_features=0)
 
 
 def test_bad_stability_options_are_refused(small):
