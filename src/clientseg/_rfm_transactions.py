@@ -28,6 +28,8 @@ from clientseg.exceptions import EmptyDataError, InvalidDataError, InvalidParame
 __all__: list[str] = []  # private module
 
 NS_PER_DAY = 86_400 * 10**9
+#: Key of the exclusion record in the ``attrs`` of the tables rfm_table/to_clv_summary return.
+ATTRS_KEY = "clientseg.rfm"
 
 #: Exclusion rules, in the order they are applied (a row counts under the first that hits).
 RULES = (

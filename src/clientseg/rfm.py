@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,9 +26,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clientseg._rfm_clv import CLV_COLUMNS, to_clv_summary
 from clientseg._rfm_lazy import as_narwhals, lazy_rfm_parts
 from clientseg._rfm_maps import BUILTIN_MAPS, MapCheck, SegmentMap, fm_score
+from clientseg._rfm_migration import LEFT, NEW, MigrationResult, rfm_migration
 from clientseg._rfm_transactions import (
+    ATTRS_KEY,
     RULES,
     CleanLines,
     check_policies,
@@ -49,6 +51,8 @@ from clientseg.exceptions import (
 
 __all__ = [
     "CLV_COLUMNS",
+    "LEFT",
+    "NEW",
     "RFM_COLUMNS",
     "SCORE_COLUMNS",
     "MapCheck",
@@ -73,13 +77,7 @@ RFM_COLUMNS = (
 )
 #: Columns of :meth:`RFMScorer.transform` on a customer table, in order.
 SCORE_COLUMNS = ("r_score", "f_score", "m_score", "rfm_cell", "rfm_score", "fm_score", "segment")
-#: Columns of :func:`to_clv_summary` (lifetimes / PyMC-Marketing names).
-CLV_COLUMNS = ("frequency", "recency", "T", "monetary_value")
-#: Row and column labels of :func:`rfm_migration` for customers absent from one snapshot.
-NEW = "(new)"
-LEFT = "(left)"
 
-_ATTRS_KEY = "clientseg.rfm"
 _ROLES = ("recency", "frequency", "monetary")
 _POLICY_OF_RULE = {
     "missing_id": "missing_ids",
@@ -347,7 +345,7 @@ def _build_table(
         index=ids,
     )
     n_excluded = sum(int(v["rows"]) for v in exclusions.values())
-    table.attrs[_ATTRS_KEY] = {
+    table.attrs[ATTRS_KEY] = {
         "n_rows_in": int(n_rows_in),
         "n_rows_used": int(n_rows_in) - n_excluded,
         "amount_used": float(monetary.sum()),
@@ -391,7 +389,7 @@ def rfm_exclusions(table: pd.DataFrame) -> pd.DataFrame:
      'after_observation_end': 1, 'duplicate': 0, 'zero_amount': 1, 'return': 0,
      'no_purchase': 0, 'kept': 1}
     """
-    record = table.attrs.get(_ATTRS_KEY) if isinstance(table, pd.DataFrame) else None
+    record = table.attrs.get(ATTRS_KEY) if isinstance(table, pd.DataFrame) else None
     if not record:
         raise InvalidDataError(
             "Parameter 'table' carries no exclusion record (attrs['clientseg.rfm']): pass the "
@@ -417,169 +415,6 @@ def rfm_exclusions(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["rule", "rows", "amount", "policy"]).set_index("rule")
     n_in = max(int(record["n_rows_in"]), 1)
     out.insert(1, "share", out["rows"] / n_in)
-    return out
-
-
-# ======================================================================================
-# to_clv_summary
-# ======================================================================================
-
-_FREQS = ("D", "W", "M")
-
-
-def _periods(ns: np.ndarray | int, freq: str) -> Any:
-    """Period number of naive nanosecond timestamps: days, Monday-start weeks, or months."""
-    d = days(ns)
-    if freq == "D":
-        return d
-    if freq == "W":  # 1970-01-01 was a Thursday; weeks run Monday to Sunday (pandas "W")
-        return np.floor_divide(d + 3, 7)
-    months = np.asarray(ns, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-    return months if np.ndim(ns) else int(months)
-
-
-def to_clv_summary(
-    transactions: pd.DataFrame,
-    *,
-    customer_id_col: str,
-    datetime_col: str,
-    observation_period_end: Any,
-    monetary_value_col: str | None = None,
-    freq: str = "D",
-    freq_multiplier: int = 1,
-    returns: str = "raise",
-    missing_ids: str = "drop",
-    missing_values: str = "raise",
-    zero_amounts: str = "keep",
-    duplicates: str = "keep",
-    timezone: str | None = None,
-) -> pd.DataFrame:
-    """Summarise transactions in the lifetimes / PyMC-Marketing convention for CLV models.
-
-    Dates are first cut to periods (``freq``); all lines of a customer in one period form
-    one purchase (their amounts are summed). Then, per customer:
-
-    - ``frequency``: number of *repeat* purchase periods (periods with a purchase, minus 1);
-    - ``recency``: time from the first to the last purchase period;
-    - ``T``: time from the first purchase period to the period of
-      ``observation_period_end``;
-    - ``monetary_value``: mean amount of the repeat purchase periods (0 when
-      ``frequency`` is 0); only with ``monetary_value_col``.
-
-    ``recency`` and ``T`` are in units of ``freq_multiplier`` periods (``freq="D",
-    freq_multiplier=7`` gives weeks measured to the day, as in Fader & Hardie's CDNOW
-    analysis). These are the names and meanings of ``lifetimes.utils.
-    summary_data_from_transaction_data`` and ``pymc_marketing.clv.utils.rfm_summary``; note
-    that they differ from :func:`rfm_table` (where recency runs from the last purchase to
-    the analysis date).
-
-    Parameters
-    ----------
-    transactions : DataFrame
-        Transaction lines; never modified.
-    customer_id_col, datetime_col : str
-        Customer id and date-time columns.
-    observation_period_end : date-like
-        End of the calibration period (inclusive); later lines are excluded and counted.
-    monetary_value_col : str, optional
-        Amount column; adds ``monetary_value``.
-    freq : {"D", "W", "M"}, default "D"
-        Period: calendar days, weeks (Monday to Sunday) or calendar months.
-    freq_multiplier : int, default 1
-        Periods per unit of ``recency`` and ``T`` (7 with ``freq="D"`` gives weeks).
-    returns : {"raise", "drop"}, default "raise"
-        Negative amounts: refused or excluded. ``"net"`` is not offered: a return in a
-        period without a purchase has no purchase to be netted against in this summary.
-    missing_ids, missing_values, zero_amounts, duplicates, timezone
-        As in :func:`rfm_table`.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by customer id (sorted): ``frequency`` (int), ``recency``, ``T`` and, with
-        amounts, ``monetary_value`` (floats). The exclusion record is in ``attrs`` (see
-        :func:`rfm_exclusions`). PyMC-Marketing expects the id as a column:
-        ``summary.reset_index()`` gives it.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from clientseg.rfm import to_clv_summary
-    >>> tx = pd.DataFrame({"id": [1, 1, 1, 2],
-    ...                    "date": pd.to_datetime(["1997-01-01", "1997-01-01", "1997-01-15",
-    ...                                            "1997-01-08"]),
-    ...                    "spend": [10.0, 5.0, 20.0, 7.0]})
-    >>> to_clv_summary(tx, customer_id_col="id", datetime_col="date", monetary_value_col="spend",
-    ...                observation_period_end="1997-01-29", freq="D", freq_multiplier=7)
-    ... # doctest: +NORMALIZE_WHITESPACE
-        frequency  recency    T  monetary_value
-    id
-    1           1      2.0  4.0            20.0
-    2           0      0.0  3.0             0.0
-    """
-    check_options("freq", freq, _FREQS)
-    check_scalar("freq_multiplier", freq_multiplier, kind=int, low=1)
-    policies = check_policies(
-        returns=returns,
-        missing_ids=missing_ids,
-        missing_values=missing_values,
-        zero_amounts=zero_amounts,
-        duplicates=duplicates,
-        timezone=timezone,
-        returns_allowed=("raise", "drop"),
-    )
-    lines = clean_lines(
-        transactions,
-        customer_id_col=customer_id_col,
-        datetime_col=datetime_col,
-        monetary_value_col=monetary_value_col,
-        invoice_col=None,
-        observation_period_end=observation_period_end,
-        observation_period_start=None,
-        policies=policies,
-    )
-    k = len(lines.customer_ids)
-    period = _periods(lines.ns, freq)
-    p_min = int(period.min())
-    span = np.int64(int(period.max()) - p_min + 1)
-    key = lines.codes * span + (period - p_min)
-    group, uniq = pd.factorize(key)  # one group per (customer, period)
-    g_cust = uniq // span
-    g_period = uniq % span + p_min
-    n_periods = np.bincount(g_cust, minlength=k)
-    first = group_min(g_cust, g_period, k)
-    last = group_max(g_cust, g_period, k)
-    end_period = _periods(lines.end_ns, freq)
-    present = n_periods > 0  # dense integer ids may leave codes without rows
-    frequency = (n_periods - 1).astype(np.int64)
-    out = pd.DataFrame(
-        {
-            "frequency": frequency[present],
-            "recency": ((last - first) / freq_multiplier)[present],
-            "T": ((end_period - first) / freq_multiplier)[present],
-        },
-        index=lines.customer_ids[present],
-    )
-    if lines.amount is not None:
-        g_sum = np.bincount(group, weights=lines.amount, minlength=len(uniq))
-        total = np.bincount(g_cust, weights=g_sum, minlength=k)
-        first_sum = np.bincount(g_cust, weights=np.where(g_period == first[g_cust], g_sum, 0.0),
-                                minlength=k)
-        repeat = np.maximum(frequency, 1)
-        mv = np.where(frequency > 0, (total - first_sum) / repeat, 0.0)
-        out["monetary_value"] = mv[present]
-    exclusions = dict(lines.exclusions)
-    exclusions["no_purchase"] = {"rows": 0, "amount": 0.0}
-    n_excluded = sum(int(v["rows"]) for v in exclusions.values())
-    out.attrs[_ATTRS_KEY] = {
-        "n_rows_in": lines.n_rows_in,
-        "n_rows_used": lines.n_rows_in - n_excluded,
-        "amount_used": float(lines.amount.sum()) if lines.amount is not None else float("nan"),
-        "exclusions": {r: exclusions[r] for r in RULES},
-        "netted_returns": {"rows": 0, "amount": 0.0},
-        "observation_period_end": str(pd.Timestamp(lines.end_ns)),
-        "policies": lines.policies.as_dict(),
-    }
     return out
 
 
@@ -907,153 +742,3 @@ def _cells(s: Mapping[str, np.ndarray], n_bins: int) -> pd.Categorical | np.ndar
                        zip(r.ravel(), f.ravel(), m.ravel(), strict=True)], dtype=object)
     code = ((s["r"] - 1) * n_bins + (s["f"] - 1)) * n_bins + (s["m"] - 1)
     return labels[code]
-
-
-# ======================================================================================
-# rfm_migration
-# ======================================================================================
-
-
-@dataclass(frozen=True)
-class MigrationResult:
-    """Segment transitions between two snapshots (see :func:`rfm_migration`).
-
-    Attributes
-    ----------
-    counts : DataFrame
-        Customers by segment at t0 (rows, plus ``"(new)"`` for customers only in t1) and
-        at t1 (columns, plus ``"(left)"`` for customers only in t0).
-    rates : DataFrame
-        ``counts`` divided by row totals: each row sums to 1 (empty rows are 0).
-    n_common, n_new, n_left : int
-        Customers in both snapshots, only in t1, only in t0.
-    """
-
-    counts: pd.DataFrame
-    rates: pd.DataFrame
-    n_common: int
-    n_new: int
-    n_left: int
-
-    @property
-    def stay_rate(self) -> float:
-        """Share of the customers present in both snapshots who kept their segment."""
-        segs = [s for s in self.counts.index if s != NEW and s in self.counts.columns]
-        stayed = float(sum(self.counts.at[s, s] for s in segs))
-        return stayed / self.n_common if self.n_common else float("nan")
-
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy table: one row per (from, to) pair with ``customers`` and ``rate``."""
-        counts = self.counts.stack()
-        rates = self.rates.stack()
-        out = pd.DataFrame({"customers": counts, "rate": rates})
-        out.index = out.index.set_names(["from", "to"])
-        return out.reset_index()
-
-    def plot(self, *, ax: Any = None, normalize: bool = True, **kwargs: Any) -> Any:
-        """Draw the migration heatmap (see :func:`clientseg.plotting.plot_rfm_migration`)."""
-        from clientseg._plotting_rfm import plot_rfm_migration
-
-        return plot_rfm_migration(self, ax=ax, normalize=normalize, **kwargs)
-
-
-def _segment_series(scores: Any, *, param: str, segment_col: str) -> pd.Series:
-    if isinstance(scores, pd.Series):
-        series = scores
-    elif isinstance(scores, pd.DataFrame):
-        if segment_col not in scores.columns:
-            raise InvalidDataError(
-                f"Parameter {param!r} has no column {segment_col!r} (segment_col); columns "
-                f"present: {list(scores.columns)[:12]}. Score with RFMScorer(segment_map=...) "
-                f"or pass segment_col."
-            )
-        series = scores[segment_col]
-    else:
-        raise InvalidDataError(
-            f"Parameter {param!r} must be a DataFrame of scores or a Series of segments "
-            f"indexed by customer id; got {type(scores).__name__}."
-        )
-    dup = series.index.duplicated()
-    if dup.any():
-        raise InvalidDataError(
-            f"Parameter {param!r} has {int(dup.sum()):,} duplicated customer id(s) in its "
-            f"index (first: {series.index[dup][0]!r}); customers are matched by index, so "
-            f"each must appear once."
-        )
-    if series.isna().any():
-        raise InvalidDataError(
-            f"Parameter {param!r} has {int(series.isna().sum()):,} customer(s) without a "
-            f"segment; every customer must have one (use a SegmentMap with a fallback)."
-        )
-    return series
-
-
-def rfm_migration(
-    scores_t0: pd.DataFrame | pd.Series,
-    scores_t1: pd.DataFrame | pd.Series,
-    *,
-    segment_col: str = "segment",
-) -> MigrationResult:
-    """Tabulate how customers moved between segments from one snapshot to the next.
-
-    Parameters
-    ----------
-    scores_t0, scores_t1 : DataFrame or Series
-        Scores of two snapshots (e.g. :meth:`RFMScorer.transform` outputs), indexed by
-        customer id; or Series of segment names. Never modified.
-    segment_col : str, default "segment"
-        The segment column of the frames.
-
-    Returns
-    -------
-    MigrationResult
-        ``counts`` and ``rates`` (rows: t0 segment, and ``"(new)"``; columns: t1 segment,
-        and ``"(left)"``), with ``n_common``, ``n_new``, ``n_left`` and ``stay_rate``.
-        Segment order follows the categories of ``scores_t0`` (then new ones of t1).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from clientseg.rfm import rfm_migration
-    >>> t0 = pd.Series(["A", "A", "B"], index=[1, 2, 3])
-    >>> t1 = pd.Series(["A", "B", "B"], index=[1, 2, 4])
-    >>> res = rfm_migration(t0, t1)
-    >>> res.counts  # doctest: +NORMALIZE_WHITESPACE
-    t1     A  B  (left)
-    t0
-    A      1  1       0
-    B      0  0       1
-    (new)  0  1       0
-    >>> res.stay_rate
-    0.5
-    """
-    a = _segment_series(scores_t0, param="scores_t0", segment_col=segment_col)
-    b = _segment_series(scores_t1, param="scores_t1", segment_col=segment_col)
-    cats: list[Any] = []
-    for s in (a, b):
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            cats += [c for c in s.cat.categories if c not in cats]
-        else:
-            cats += [c for c in pd.unique(s.to_numpy()) if c not in cats]
-    k = len(cats)
-    codes_a = pd.Series(pd.Categorical(a, categories=cats).codes, index=a.index)
-    codes_b = pd.Series(pd.Categorical(b, categories=cats).codes, index=b.index)
-    joined = codes_a.to_frame("a").join(codes_b.to_frame("b"), how="outer")
-    ca = joined["a"].fillna(k).to_numpy(dtype=np.int64)  # k = absent from t0 -> "(new)"
-    cb = joined["b"].fillna(k).to_numpy(dtype=np.int64)  # k = absent from t1 -> "(left)"
-    counts = np.bincount(ca * (k + 1) + cb, minlength=(k + 1) ** 2).reshape(k + 1, k + 1)
-    rows = [*cats, NEW]
-    cols = [*cats, LEFT]
-    counts_df = pd.DataFrame(counts, index=pd.Index(rows, name="t0"),
-                             columns=pd.Index(cols, name="t1"))
-    totals = counts.sum(axis=1, keepdims=True)
-    rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    rates_df = pd.DataFrame(rates, index=counts_df.index, columns=counts_df.columns)
-    return MigrationResult(
-        counts=counts_df,
-        rates=rates_df,
-        n_common=int(((ca < k) & (cb < k)).sum()),
-        n_new=int((ca == k).sum()),
-        n_left=int((cb == k).sum()),
-    )
-
