@@ -62,11 +62,19 @@ def _fit_labels(est: Any, X: Any) -> np.ndarray:
 
 
 def _refit_one(estimator: Any, k: int, X: Any, seed: int | None) -> np.ndarray:
-    """Fit a fresh clone with k segments (and ``seed``) on X; return its labels of X."""
+    """Fit a fresh clone with k segments (and ``seed``) on X; return its labels of X.
+
+    The fit runs with one BLAS / OpenMP thread: a refit on a sample of thousands of rows
+    gains nothing from more threads and loses several times its time when cores are
+    shared (threads spin while waiting); replicates run side by side through ``n_jobs``.
+    """
+    from threadpoolctl import threadpool_limits
+
     est = _set_n_segments(estimator, k)
     if seed is not None:
         est.set_params(random_state=seed)
-    return _fit_labels(est, X)
+    with threadpool_limits(limits=1):
+        return _fit_labels(est, X)
 
 
 def _take_rows(X: Any, idx: np.ndarray) -> Any:
