@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._harness import Measurement, measure, record
+from clientseg.rfm import RFMScorer, rfm_table
 
 SIZES = {
     "smoke": (20_000, 2_000),
@@ -72,16 +73,12 @@ def make_transactions(n_transactions: int, n_customers: int, seed: int = 0) -> p
 
 # -------------------------------------------------------------------------------- clientseg
 def clientseg_table(tx: pd.DataFrame) -> pd.DataFrame:
-    from clientseg.rfm import rfm_table
-
     return rfm_table(tx, customer_id_col="customer_id", datetime_col="date",
                      monetary_value_col="amount", invoice_col="invoice_id",
                      observation_period_end=END)
 
 
 def clientseg_scores(tx: pd.DataFrame) -> pd.DataFrame:
-    from clientseg.rfm import RFMScorer
-
     table = clientseg_table(tx)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tied frequencies are reported, not a failure here
