@@ -565,6 +565,19 @@ def test_sql_unseen_handling_matches_python(simulated, card):
     assert con.execute(strict.to_sql(table="c")).fetchall()[0][-1] is None
 
 
+def test_sql_grades_equal_grade(simulated):
+    X, y = simulated
+    frame = _sql_frame(X)
+    con = sqlite3.connect(":memory:")
+    frame.to_sql("contacts", con, index=False)
+    for kw in ({}, {"grade_by": "rate", "grade_cutoffs": (0.99, 0.2)}):  # A empty: inf cut
+        card = LogisticScorecard(**kw).fit(X, y)
+        sql = card.to_sql(table="contacts", id_col="contact_id", grade_col="grade")
+        got = pd.read_sql_query(sql, con).set_index("contact_id")["grade"]
+        expected = card.grade(X).astype(str)
+        np.testing.assert_array_equal(got.loc[expected.index].to_numpy(), expected.to_numpy())
+
+
 def test_to_sql_bad_table():
     X, y = _simulated(500)
     card = LogisticScorecard().fit(X, y)

@@ -241,8 +241,13 @@ def _case(card: LogisticScorecard, i: int) -> str:
 
 
 def to_sql(card: LogisticScorecard, *, table: Any, id_col: str | None, suffix: str,
-           score_col: str) -> str:
-    """``SELECT <id>, <CASE per criterion>, <total> AS score FROM <table>``."""
+           score_col: str, grade_col: str | None = None) -> str:
+    """``SELECT <id>, <CASE per criterion>, <total> AS score FROM <table>``.
+
+    With ``grade_col``, that query is wrapped: ``SELECT *, CASE WHEN score >= t0 THEN 'A'
+    ... END AS grade FROM (...) AS scored`` (an infinite threshold, an empty grade, is left
+    out).
+    """
     if isinstance(table, str):
         source = quote_ident(table)
     elif isinstance(table, list | tuple) and table and all(isinstance(t, str) for t in table):
@@ -258,4 +263,12 @@ def to_sql(card: LogisticScorecard, *, table: Any, id_col: str | None, suffix: s
                for case, name in zip(cases, card.criteria_, strict=True)]
     total = " + ".join([_number(card.base_points_)] + [f"({case})" for case in cases])
     select.append(f"{total} AS {quote_ident(score_col)}")
-    return "SELECT " + ",\n       ".join(select) + f"\nFROM {source}"
+    query = "SELECT " + ",\n       ".join(select) + f"\nFROM {source}"
+    if grade_col is None:
+        return query
+    score = quote_ident(score_col)
+    labels = list(card.grade_labels)
+    whens = [f"WHEN {score} >= {_number(t)} THEN {literal(str(lab))}"
+             for t, lab in zip(card.grade_cutoffs_, labels, strict=False) if np.isfinite(t)]
+    grade = " ".join(["CASE", *whens, f"ELSE {literal(str(labels[-1]))} END"])
+    return (f"SELECT *, {grade} AS {quote_ident(grade_col)}\nFROM (\n{query}\n) AS scored")

@@ -790,14 +790,16 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         return _export.from_json(cls, document)
 
     def to_sql(self, *, table: str, id_col: str | None = None, suffix: str = "_points",
-               score_col: str = "score") -> str:
+               score_col: str = "score", grade_col: str | None = None) -> str:
         """Write a ``SELECT`` computing every contact's points per criterion and total in SQL.
 
         ``SELECT <id_col>, <CASE per criterion> AS <criterion><suffix>, <total> AS score
         FROM <table>``. Identifiers are double-quoted and category literals single-quoted,
         with embedded quotes doubled, so any name or category is safe. Run in DuckDB or
         SQLite (and other ANSI databases) it returns exactly :meth:`points`; unseen values
-        get the points ``handle_unseen`` gives them (NULL with ``"error"``).
+        get the points ``handle_unseen`` gives them (NULL with ``"error"``). With
+        ``grade_col="grade"`` the query is wrapped to add each contact's grade, equal to
+        :meth:`grade`.
 
         Examples
         --------
@@ -818,7 +820,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return _export.to_sql(self, table=table, id_col=id_col, suffix=suffix,
-                              score_col=score_col)
+                              score_col=score_col, grade_col=grade_col)
 
     def summary(self) -> Any:
         """Return a printable summary of the card (``str``; HTML in Jupyter).
