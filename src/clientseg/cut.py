@@ -621,6 +621,10 @@ SILHOUETTE_NONE = 0.30
 #: Best silhouette from which structure is "reasonable" (Kaufman & Rousseeuw) whatever the
 #: gap says: the gap's 1-SE rule can stop at k = 1 on many small groups in few dimensions.
 SILHOUETTE_REASONABLE = 0.50
+#: The gap's k overrides a vote for fewer segments only when its gap is higher by at least
+#: this many of its standard errors (study: 6 to 13 when the gap was right, below 3 when
+#: it split a wide segment).
+GAP_OVERRIDE_SE = 4.0
 
 
 def _default_rule(picks: pd.Series, allowed: np.ndarray, table: pd.DataFrame) -> tuple[int, str]:
@@ -631,7 +635,9 @@ def _default_rule(picks: pd.Series, allowed: np.ndarray, table: pd.DataFrame) ->
     2. The vote: the k picked most often by Calinski–Harabasz, gain ratio,
        Krzanowski–Lai, silhouette and Davies–Bouldin (ties go to the larger gap).
     3. The gap's pick, unless the vote's k is larger and its gap is at least as high (the
-       1-SE rule stops early on nested structure), or the gap picks 1 (then the vote).
+       1-SE rule stops early on nested structure), or the vote's k is smaller and the
+       gap's k gains less than 4 standard errors over it (the gap splits wide segments),
+       or the gap picks 1 (then the vote).
 
     The study behind it is in ``docs/user_guide/cut.md``.
     """
@@ -660,4 +666,9 @@ def _default_rule(picks: pd.Series, allowed: np.ndarray, table: pd.DataFrame) ->
                         f"its own pick k = {k_gap}")
     if k_vote == k_gap:
         return k_gap, f"the gap statistic (1-SE rule) and {vote_text}"
-    return k_gap, f"the gap statistic (1-SE rule) picks k = {k_gap}; {vote_text}"
+    margin = (gap[k_gap] - gap[k_vote]) / table["gap_se"][k_gap]
+    if k_vote < k_gap and not margin >= GAP_OVERRIDE_SE:
+        return k_vote, (f"{vote_text}; the gap statistic's k = {k_gap} gains only "
+                        f"{margin:.1f} standard errors over it (< {GAP_OVERRIDE_SE:g})")
+    return k_gap, (f"the gap statistic (1-SE rule) picks k = {k_gap}, {margin:.1f} standard "
+                   f"errors above the vote's k; {vote_text}")
