@@ -557,6 +557,8 @@ def test_bad_weights():
         HierarchicalSegmenter().fit(X, sample_weight=[1, -1, 1, 1])
     with pytest.raises(InvalidDataError, match="zero for all 4 rows"):
         HierarchicalSegmenter().fit(X, sample_weight=np.zeros(4))
+    with pytest.raises(EmptyDataError, match="1 row with a positive weight; at least 2"):
+        HierarchicalSegmenter(1).fit(X, sample_weight=[0, 0, 1, 0])
 
 
 def test_bad_segmenter_parameters():

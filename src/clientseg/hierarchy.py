@@ -64,7 +64,7 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WardTree:
     """A fitted Ward tree: scipy linkage plus the inertia bookkeeping that cuts need.
 
@@ -563,6 +563,11 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
         k = self.n_segments
         in_tree = np.flatnonzero(w > 0)
         n_tree = in_tree.size
+        if n_tree < 2:
+            raise EmptyDataError(
+                f"X has {n_tree} row with a positive weight; at least 2 are needed to build "
+                f"a tree. Give more rows a positive sample_weight."
+            )
         if k > n_tree:
             raise InvalidParameterError(
                 f"Parameter 'n_segments' is {k} but X has only {n_tree:,} rows with a "
@@ -579,8 +584,6 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
             )
             micro = np.arange(n_tree)
         else:
-            if n_tree < 2:
-                raise EmptyDataError("X has fewer than 2 rows with a positive weight.")
             mc = _micro_clusters(Xt, wt, self.n_micro, self.random_state)
             if mc.weights.size < k:
                 raise InvalidParameterError(
