@@ -464,7 +464,7 @@ def test_evaluate_matches_sklearn_and_scipy(simulated, card):
     text = str(report.summary())
     assert "AUC" in text and "Gains by decile" in text
     assert "<table" in report.summary()._repr_html_()
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'auc'"):
         report.auc = 0.5  # frozen
 
 
@@ -502,6 +502,21 @@ def test_json_round_trip_scores_identically(simulated, card, tmp_path):
         pd.testing.assert_frame_equal(again.points_, card.points_)
         pd.testing.assert_series_equal(again.weights_, card.weights_)
     assert "pickle" not in text
+
+
+def test_json_refuses_values_it_cannot_hold():
+    rng = np.random.default_rng(0)
+    when = pd.Series(pd.to_datetime(["2025-01-01", "2025-02-01"])[rng.integers(0, 2, 400)])
+    y = (rng.random(400) < 0.3).astype(int)
+    card = LogisticScorecard().fit(pd.DataFrame({"when": when}), y)
+    with pytest.raises(InvalidDataError, match=r"Criterion 'when' has a level value of type "
+                                                r"Timestamp .* Convert the column to str"):
+        card.to_json()
+    X, y = _simulated(500)
+    odd = LogisticScorecard(categorical={"visits"}).fit(X, y)  # a set: no JSON type
+    with pytest.raises(InvalidDataError, match=r"value of type set \(\{'visits'\}\) cannot be "
+                                                r"written to JSON"):
+        odd.to_json()
 
 
 def test_json_refuses_other_documents():
@@ -727,7 +742,9 @@ def test_missing_columns_at_scoring_time(card, simulated):
     ({"grade_cutoffs": (0.2,)}, "'grade_cutoffs' must hold 2 values"),
     ({"grade_by": "score", "grade_cutoffs": (40, 70)}, "strictly decreasing values"),
     ({"grade_labels": ("A",)}, "'grade_labels' must hold at least 2"),
-    ({"grade_labels": ("A", "B")}, "'grade_cutoffs' is needed"),
+    ({"grade_labels": ("A", "B")}, "'grade_cutoffs' is needed with 2 grade_labels"),
+    ({"grade_by": "score", "grade_labels": ("A", "B")}, "needed with grade_by='score' and 2"),
+    ({"grade_cutoffs": (0.5, 0.2)}, "strictly increasing shares"),
     ({"reference": {"origin": "kiosk"}}, "names level 'kiosk' for criterion 'origin'"),
     ({"reference": "least_frequent"}, "'reference' must be 'most_frequent' or a dict"),
     ({"edges": {"origin": [1, 2]}}, "gives bands for column 'origin', which is categorical"),
