@@ -31,6 +31,11 @@ from clientseg.quality import (
     segment_stability,
 )
 from clientseg.rfm import (
+    CLV_COLUMNS,
+    RFM_COLUMNS,
+    SCORE_COLUMNS,
+    MapCheck,
+    MigrationResult,
     RFMScorer,
     SegmentMap,
     rfm_exclusions,
@@ -41,13 +46,18 @@ from clientseg.rfm import (
 from clientseg.scorecard import LogisticScorecard, ScorecardReport, ScoreDrift, psi
 
 __all__ = [
+    "CLV_COLUMNS",
     "DISSOLVED_JACCARD",
     "QUALITY_CHECK_COLUMNS",
     "QUALITY_THRESHOLDS",
+    "RFM_COLUMNS",
+    "SCORE_COLUMNS",
     "STABLE_JACCARD",
     "CutResult",
     "HierarchicalSegmenter",
     "LogisticScorecard",
+    "MapCheck",
+    "MigrationResult",
     "MixedDataEncoder",
     "QualityReport",
     "RFMScorer",

@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from clientseg._rfm_clv import CLV_COLUMNS, to_clv_summary
 from clientseg._rfm_lazy import as_narwhals, lazy_rfm_parts
 from clientseg._rfm_maps import BUILTIN_MAPS, MapCheck, SegmentMap, fm_score
-from clientseg._rfm_migration import LEFT, NEW, MigrationResult, rfm_migration
+from clientseg._rfm_migration import LEFT, NEW, MigrationResult, rfm_migration  # noqa: F401
 from clientseg._rfm_transactions import (
     ATTRS_KEY,
     RULES,
@@ -51,8 +51,6 @@ from clientseg.exceptions import (
 
 __all__ = [
     "CLV_COLUMNS",
-    "LEFT",
-    "NEW",
     "RFM_COLUMNS",
     "SCORE_COLUMNS",
     "MapCheck",
