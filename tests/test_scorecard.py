@@ -358,6 +358,17 @@ def test_largest_remainder_rounding_bounds(coefs):
     assert largest_remainder(weights, 100).sum() == 100
 
 
+@given(st.floats(1, 100), st.floats(100, 1000), st.floats(0.01, 100),
+       st.lists(st.floats(-3, 3), min_size=2, max_size=5))
+def test_pdo_map_doubling_the_odds_adds_pdo_points(pdo, base_score, base_odds, coefs):
+    _, _, scale, _ = compute_points([np.asarray(coefs)], -1.0, scaling="pdo",
+                                    round_points=False, pdo=pdo, base_score=base_score,
+                                    base_odds=base_odds)
+    eta = scale.log_odds(np.array([base_score, base_score + pdo]))
+    assert eta[1] - eta[0] == pytest.approx(np.log(2.0))
+    assert eta[0] == pytest.approx(np.log(base_odds))  # base_score means base_odds to 1
+
+
 def test_pdo_scaling_doubling_the_odds_adds_pdo_points(simulated):
     X, y = simulated
     card = LogisticScorecard(scaling="pdo", pdo=20, base_score=600, base_odds=50,
