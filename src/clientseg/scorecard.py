@@ -7,6 +7,7 @@ scores 0 and the best 100, and grade contacts A/B/C. See ``docs/user_guide/score
 
 Private modules hold the internals: ``_scorecard_banding`` (bands and levels),
 ``_scorecard_fit`` (Newton / IRLS), ``_scorecard_points`` (scaling, rounding, grades),
+``_scorecard_tables`` (coefficient, points, band and grade tables; fit warnings),
 ``_scorecard_report`` (evaluation, drift) and ``_scorecard_export`` (JSON, SQL).
 """
 
@@ -51,7 +52,6 @@ from clientseg.exceptions import (
 )
 
 __all__ = ["LogisticScorecard", "ScoreDrift", "ScorecardReport", "psi"]
-
 
 
 class LogisticScorecard(ClassifierMixin, BaseEstimator):
@@ -158,10 +158,16 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         Grades on the training contacts: size, share, conversion rate, lift, capture.
     rounding_auc_loss_ : float
         Training AUC of the exact log-odds minus that of the (rounded) score.
+    prior_correction_ : float
+        The King & Zeng shift added to the intercept (0 without ``population_rate``).
     n_iter_ : int
         Newton steps taken.
     converged_ : bool
         Whether the fit met its convergence criterion.
+    loglik_ : float
+        Maximised (penalised, with ``ridge``) log-likelihood.
+    n_features_in_, feature_names_in_
+        As in scikit-learn (names only when X is a DataFrame with string column names).
 
     See Also
     --------
