@@ -121,6 +121,7 @@ def test_shared_invoices_fall_back_to_pairs():
         ["b", "a", "b", "c"],  # strings
         [10**15, 3, 10**15, -7],  # sparse integers: hashed, not offset
         [5, 3, 5, 4],  # dense integers: offset codes
+        [10**15 + 2, 10**15, 10**15 + 2, 10**15 + 1],  # large but dense: offsets too
     ],
 )
 def test_id_types_give_sorted_index(ids):

@@ -165,7 +165,10 @@ def _codes_for(values: Any, *, sort: bool = True) -> tuple[np.ndarray, Any]:
         lo, hi = int(arr.min()), int(arr.max())
         span = hi - lo + 1
         if span <= 2 * arr.size + 1024:  # dense integer ids: offsets, no hashing
+            # int32 codes halve the memory traffic of the scatter/gather passes
             offset = np.subtract(arr, lo, dtype=np.int64)
+            if span < 2**31:
+                offset = offset.astype(np.int32)
             uniques = np.arange(lo, hi + 1, dtype=np.int64).astype(arr.dtype, copy=False)
             return offset, uniques
     try:
@@ -367,11 +370,11 @@ def distinct_per_group(codes: np.ndarray, values: np.ndarray, k: int) -> np.ndar
         return np.zeros(k, dtype=np.int64)
     inv_codes, inv_uniques = _codes_for(values, sort=False)
     n_inv = len(inv_uniques)
-    owner = np.full(n_inv, -1, dtype=np.int64)
+    owner = np.full(n_inv, -1, dtype=codes.dtype)
     np.put(owner, inv_codes, codes)
     if np.array_equal(owner.take(inv_codes, mode="clip"), codes):  # codes are in range
         return np.bincount(owner[owner >= 0], minlength=k).astype(np.int64)
-    pairs = pd.unique(codes * np.int64(n_inv) + inv_codes)
+    pairs = pd.unique(codes.astype(np.int64) * np.int64(n_inv) + inv_codes)
     return np.bincount(pairs // n_inv, minlength=k).astype(np.int64)
 
 
