@@ -302,8 +302,13 @@ class _Engine:
         self.a = self.a[:m]
         self.g = self.g[:m]
 
-    def refresh(self, j: int) -> tuple[float, int]:
-        """Nearest neighbour of ``j`` after its cached nearest one was merged away."""
+    def refresh(self, j: int, popped: float) -> tuple[float, int]:
+        """Nearest neighbour of ``j`` after its cached nearest one was merged away.
+
+        Returns ``(cost, id)`` of a valid entry, or ``(bound, -1)``: a larger lower bound
+        that defers the scan (the entry may be discarded unscanned if ``j`` is merged
+        first as another cluster's neighbour).
+        """
         id_pos, A, Wl = self.id_pos, self.A, self.Wl
         p = id_pos[j]
         a_p = A[p]
@@ -320,8 +325,12 @@ class _Engine:
             c = float(diff @ diff) / (inv_p + 1.0 / Wl[q])
             if c < best or (c == best and h < best_id):
                 best, best_id = c, h
-        if best <= self.bound[j]:
+        bound = self.bound[j]
+        if best <= bound:
             return best, best_id
+        if popped < bound:
+            # every cluster costs j at least min(best, bound) = bound: defer the scan
+            return bound, -1
         return self.query(j)
 
     def merge(self, j: int, k: int, new: int) -> np.ndarray:
@@ -387,7 +396,7 @@ class _Engine:
                         heappush(heap, (c_cost, j, c_nn))
                         continue
                     if not alive[k]:
-                        c_cost, c_nn = self.refresh(j)
+                        c_cost, c_nn = self.refresh(j, cost)
                         heappush(heap, (c_cost, j, c_nn))
                         continue
                     new = n + t
