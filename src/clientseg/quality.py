@@ -179,8 +179,10 @@ def segment_stability(
     fraction : float, default 0.5
         Share of the reference sample in each subsample.
     n_jobs : int or None, default None
-        Refits run in this many joblib processes (-1: all cores; None: one, in this
-        process). The draws are made beforehand, so the result does not depend on it.
+        Refits run in this many joblib processes (-1: all cores; None: one after the other,
+        in this process). Each refit uses one BLAS/OpenMP thread: small fits gain nothing
+        from more and lose several times their time when cores are shared. The draws are
+        made beforehand, so the result does not depend on ``n_jobs``.
     random_state : int, RandomState or None
         Seeds the samples and the estimator clones.
 
