@@ -26,6 +26,10 @@ from threadpoolctl import threadpool_limits
 __all__: list[str] = []
 
 CHUNK_ROWS = 65_536
+#: Once the largest coefficient change falls below this, Newton steps reuse the last
+#: Hessian (the gradient stays exact, so the optimum is the same; convergence is still
+#: fast because the Hessian hardly changes that close to the optimum).
+REUSE_HESSIAN_BELOW = 0.05
 #: Dense (float32) design chunks are kept between Newton steps when they fit in this size.
 CACHE_BYTES = 256 * 2**20
 
@@ -181,11 +185,15 @@ def _fit_logistic(
     converged = diverging = singular = False
     step_size = np.inf
     n_iter = 0
+    hess: np.ndarray | None = None
     for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is reported)
         mu = expit(eta)
-        grad, hess = _grad_hess(design, y, mu, cache, exact=False)
+        if hess is None or step_size > REUSE_HESSIAN_BELOW:
+            grad, hess = _grad_hess(design, y, mu, cache, exact=False)
+            hess[np.diag_indices(p)] += pen
+        else:  # near the optimum the Hessian barely moves: keep it (chord Newton step)
+            grad = _gradient(design, y - mu)
         grad -= pen * beta
-        hess[np.diag_indices(p)] += pen
         step, sing = _solve(hess, grad)
         singular = singular or sing
         t = 1.0
