@@ -381,14 +381,14 @@ def test_a_short_period_still_has_a_valid_base():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n_customers": 0}, r"Parameter 'n_customers' must be in \[1, inf\]; got 0"),
+        ({"n_customers": 0}, r"Parameter 'n_customers' must be in \[1, inf\); got 0"),
         ({"n_customers": 10, "n_segments": 11},
          r"Parameter 'n_segments' must be in \[1, 10\]; got 11"),
         ({"n_customers": 2.5}, r"Parameter 'n_customers' must be int; got 2.5 of type float"),
         ({"n_customers": True}, r"Parameter 'n_customers' must be int; got True of type bool"),
-        ({"n_customers": 10, "n_contacts": -1}, r"'n_contacts' must be in \[0, inf\]; got -1"),
-        ({"n_customers": 10, "chunk_size": 0}, r"'chunk_size' must be in \[1, inf\]; got 0"),
-        ({"n_customers": 10, "random_state": -3}, r"'random_state' must be in \[0, inf\]"),
+        ({"n_customers": 10, "n_contacts": -1}, r"'n_contacts' must be in \[0, inf\); got -1"),
+        ({"n_customers": 10, "chunk_size": 0}, r"'chunk_size' must be in \[1, inf\); got 0"),
+        ({"n_customers": 10, "random_state": -3}, r"'random_state' must be in \[0, inf\)"),
         ({"n_customers": 10, "messy": "yes"}, r"'messy' must be True or False; got 'yes'"),
         ({"n_customers": 10, "start": "2025-06-01", "end": "2025-06-10"},
          r"covers 10 day\(s\); at least 30 are needed.*Move 'start' earlier"),
@@ -406,7 +406,7 @@ def test_bad_parameters_are_refused_with_the_fix(kwargs, match):
 
 
 def test_iter_refuses_bad_chunk_size():
-    with pytest.raises(InvalidParameterError, match=r"'chunk_size' must be in \[1, inf\]"):
+    with pytest.raises(InvalidParameterError, match=r"'chunk_size' must be in \[1, inf\)"):
         next(iter_customer_base(100, chunk_size=-5))
 
 
