@@ -49,7 +49,6 @@ from clientseg._validation import (
     _fmt_list,
     check_binary,
     check_labels,
-    check_length,
     check_nonnegative,
     check_options,
     check_scalar,
@@ -410,7 +409,6 @@ def segment_quality(
                                                         n_expected=n)
     prev = None
     if previous_labels is not None:
-        check_length(previous_labels, param="previous_labels", n_expected=n)
         prev = check_labels(previous_labels, n_expected=n, param="previous_labels",
                             min_segments=1)
     rng = check_random_state(random_state)
@@ -477,35 +475,9 @@ def segment_quality(
         overall["stability_n_boot"] = stab.n_boot
         overall["stability_sample_size"] = stab.sample_size
 
-    # profile
-    profile = qm.profile_table(Z, numeric_names, categorical, g, segments)
-    features = [qm.feature_label(v, lv) for v, lv in zip(profile["variable"], profile["level"],
-                                                         strict=True)]
-    profile.insert(2, "feature", features)
-    order = [str(c) for c in numeric_names] + [qm.feature_label(name, lv)
-                                               for name, _, levels in categorical
-                                               for lv in levels]
-    vtests = (profile.pivot(index="segment", columns="feature", values="v_test")
-              .reindex(index=segments, columns=order))
-    vtests.columns.name = "feature"
-    significant = profile[(profile["p_value"] < alpha) & profile["v_test"].notna()]
-    significant = significant.assign(_abs=significant["v_test"].abs()).sort_values(
-        ["_abs"], ascending=False, kind="stable")
-    top = significant.groupby("segment", sort=False, observed=True).head(n_top)
-    top = top.assign(_code=segments.get_indexer(top["segment"])).sort_values(
-        ["_code", "_abs"], ascending=[True, False], kind="stable")
-    top = top.drop(columns=["_abs", "_code"]).reset_index(drop=True)
-    top.insert(1, "rank", top.groupby("segment", sort=False, observed=True).cumcount() + 1)
-    typical_pos = qm.typical_rows(g, n_typical)
-    pos = np.concatenate(typical_pos) if typical_pos else np.array([], dtype=np.int64)
-    index_labels = X.index.to_numpy()[pos] if isinstance(X, pd.DataFrame) else pos
-    typical = pd.DataFrame({
-        "segment": segments.take(np.repeat(np.arange(k), [len(p) for p in typical_pos])),
-        "rank": np.concatenate([np.arange(1, len(p) + 1) for p in typical_pos]),
-        "row": pos,
-        "customer": index_labels,
-        "distance": g.distance[pos],
-    })
+    profile, vtests, top = _profile_tables(Z, numeric_names, categorical, g, segments,
+                                           alpha=alpha, n_top=n_top)
+    typical = _typical_table(g, segments, X, n_typical)
     variables = pd.DataFrame({"eta2": hom["eta2"]},
                              index=pd.Index(numeric_names, name="variable"))
     variance_ratio = pd.DataFrame(hom["variance_ratio"], index=segments,
@@ -518,3 +490,40 @@ def segment_quality(
         typical=typical, stability=stab, thresholds=th, checks=checks,
     )
 
+
+
+def _profile_tables(
+    Z: np.ndarray, numeric_names: list[Any], categorical: list[tuple[Any, np.ndarray, list[Any]]],
+    g: qm.Geometry, segments: pd.Index, *, alpha: float, n_top: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the long v-test table, its segments x features matrix, and the top features."""
+    profile = qm.profile_table(Z, numeric_names, categorical, g, segments)
+    features = [qm.feature_label(v, lv)
+                for v, lv in zip(profile["variable"], profile["level"], strict=True)]
+    profile.insert(2, "feature", features)
+    order = [str(c) for c in numeric_names] + [
+        qm.feature_label(name, lv) for name, _, levels in categorical for lv in levels]
+    vtests = (profile.pivot(index="segment", columns="feature", values="v_test")
+              .reindex(index=segments, columns=order))
+    vtests.columns.name = "feature"
+    significant = profile[(profile["p_value"] < alpha) & profile["v_test"].notna()]
+    significant = significant.assign(_abs=significant["v_test"].abs(),
+                                     _code=segments.get_indexer(significant["segment"]))
+    top = (significant.sort_values(["_code", "_abs"], ascending=[True, False], kind="stable")
+           .groupby("_code", sort=False).head(n_top)
+           .drop(columns=["_abs", "_code"]).reset_index(drop=True))
+    top.insert(1, "rank", top.groupby("segment", sort=False, observed=True).cumcount() + 1)
+    return profile, vtests, top
+
+
+def _typical_table(g: qm.Geometry, segments: pd.Index, X: Any, n_typical: int) -> pd.DataFrame:
+    """Return each segment's customers closest to its centre (paragons), nearest first."""
+    per_segment = qm.typical_rows(g, n_typical)
+    pos = np.concatenate(per_segment)
+    return pd.DataFrame({
+        "segment": segments.take(np.repeat(np.arange(g.k), [len(p) for p in per_segment])),
+        "rank": np.concatenate([np.arange(1, len(p) + 1) for p in per_segment]),
+        "row": pos,
+        "customer": X.index.to_numpy()[pos] if isinstance(X, pd.DataFrame) else pos,
+        "distance": g.distance[pos],
+    })
