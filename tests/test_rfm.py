@@ -104,6 +104,7 @@ def test_observation_window_start_excludes_and_counts(tiny_transactions):
     ex = rfm_exclusions(t)
     assert ex.loc["before_observation_start", "rows"] == 1
     assert ex.loc["before_observation_start", "amount"] == 7.5
+    assert ex.loc["before_observation_start", "policy"] == "observation_period_start='2025-01-01'"
     assert t.loc[3, "frequency"] == 1 and t.loc[3, "tenure_days"] == 1
 
 

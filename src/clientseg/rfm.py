@@ -246,22 +246,26 @@ def rfm_table(
                 f"RFM aggregation in its engine ({exc}). Convert the frame to pandas first "
                 f"(e.g. .to_pandas() or .df()), or adapt the column in the engine."
             ) from exc
-        return _build_table(parts.ids, last=parts.last, first=parts.first,
-                            frequency=parts.frequency, monetary=parts.monetary,
-                            end_ns=parts.end_ns, exclusions=parts.exclusions,
-                            netted=parts.netted, n_rows_in=parts.n_rows_in,
-                            policies=policies.as_dict())
-    lines = clean_lines(
-        transactions,
-        customer_id_col=customer_id_col,
-        datetime_col=datetime_col,
-        monetary_value_col=monetary_value_col,
-        invoice_col=invoice_col,
-        observation_period_end=observation_period_end,
-        observation_period_start=observation_period_start,
-        policies=policies,
-    )
-    return _aggregate(lines)
+        table = _build_table(parts.ids, last=parts.last, first=parts.first,
+                             frequency=parts.frequency, monetary=parts.monetary,
+                             end_ns=parts.end_ns, exclusions=parts.exclusions,
+                             netted=parts.netted, n_rows_in=parts.n_rows_in,
+                             policies=policies.as_dict())
+    else:
+        lines = clean_lines(
+            transactions,
+            customer_id_col=customer_id_col,
+            datetime_col=datetime_col,
+            monetary_value_col=monetary_value_col,
+            invoice_col=invoice_col,
+            observation_period_end=observation_period_end,
+            observation_period_start=observation_period_start,
+            policies=policies,
+        )
+        table = _aggregate(lines)
+    table.attrs[ATTRS_KEY]["observation_period_start"] = (
+        None if observation_period_start is None else str(observation_period_start))
+    return table
 
 
 def _aggregate(lines: CleanLines) -> pd.DataFrame:
@@ -401,7 +405,7 @@ def rfm_exclusions(table: pd.DataFrame) -> pd.DataFrame:
         if param in policies:
             policy = f"{param}={policies[param]!r}"
         elif rule == "before_observation_start":
-            policy = "observation_period_start"
+            policy = f"observation_period_start={record.get('observation_period_start')!r}"
         else:
             policy = f"observation_period_end={record['observation_period_end']!r}"
         if rule == "no_purchase":
@@ -430,9 +434,7 @@ def _resolve_map(segment_map: Any, n_bins: int) -> SegmentMap | None:
     if segment_map is None:
         return None
     if isinstance(segment_map, str):
-        if segment_map not in BUILTIN_MAPS:
-            SegmentMap.from_name(segment_map)  # raises, listing the built-in names
-        smap = SegmentMap.from_name(segment_map)
+        smap = SegmentMap.from_name(segment_map)  # an unknown name raises, listing the maps
     elif isinstance(segment_map, SegmentMap):
         smap = segment_map
     else:
