@@ -1,10 +1,11 @@
 """Internals of :mod:`clientseg.rfm`: the RFM aggregation on any narwhals-supported engine.
 
-For frames that are not pandas (Polars eager or lazy, DuckDB relations, PyArrow tables, Dask,
-...), :func:`lazy_rfm_parts` expresses the same exclusion rules and aggregation with
-narwhals expressions, so the engine does the work where the data live; only one row per
-customer (and a handful of counts) comes back to pandas. Row positions do not exist in
-lazy engines, so the messages of ``"raise"`` policies give counts without a first row.
+For frames that are not pandas (Polars eager or lazy, DuckDB relations, PyArrow tables;
+other narwhals backends such as Dask are untested), :func:`lazy_rfm_parts` expresses the
+same exclusion rules and aggregation with narwhals expressions, so the engine does the work
+where the data live; only one row per customer (and a handful of counts) comes back to
+pandas. Row positions do not exist in lazy engines, so the messages of ``"raise"``
+policies give counts without a first row.
 """
 
 from __future__ import annotations

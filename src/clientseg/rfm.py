@@ -116,9 +116,9 @@ def rfm_table(
     ----------
     transactions : DataFrame
         One row per transaction line (several lines may share an invoice). Never modified.
-        A pandas DataFrame, or any frame narwhals supports (Polars DataFrame or LazyFrame,
-        DuckDB relation, PyArrow Table, Dask DataFrame...): the engine then filters and
-        aggregates, and only one row per customer comes back (as pandas).
+        A pandas DataFrame, or a frame another engine holds through narwhals (Polars
+        DataFrame or LazyFrame, DuckDB relation, PyArrow Table are tested): the engine
+        then filters and aggregates, and only one row per customer comes back (as pandas).
     customer_id_col, datetime_col, monetary_value_col : str
         Columns holding the customer id, the date-time of the line and its net amount.
     invoice_col : str, optional
@@ -228,7 +228,7 @@ def rfm_table(
         timezone=timezone,
     )
     lazy = None if isinstance(transactions, pd.DataFrame) else as_narwhals(transactions)
-    if lazy is not None:  # Polars, DuckDB, PyArrow, Dask...: the engine aggregates
+    if lazy is not None:  # Polars, DuckDB, PyArrow...: the engine aggregates
         try:
             parts = lazy_rfm_parts(
                 lazy,
