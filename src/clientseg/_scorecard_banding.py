@@ -36,6 +36,11 @@ N_PREBINS = 20
 MONOTONE_ALPHA = 0.05
 
 
+def code_dtype(n_levels: int) -> type[np.signedinteger[Any]]:
+    """Smallest signed integer type for level codes (-1 marks unseen): memory on big bases."""
+    return np.int8 if n_levels < 127 else np.int16 if n_levels < 32_767 else np.int32
+
+
 @dataclass
 class Criterion:
     """How one criterion is cut into levels, learned on the training data.
@@ -117,7 +122,7 @@ class Criterion:
             codes = np.where(missing, -1, codes)
         else:
             codes = np.where(missing, self.missing_level, codes)
-        return codes.astype(np.intp), unseen
+        return codes.astype(code_dtype(self.n_levels)), unseen
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -390,4 +395,4 @@ def learn_categorical(
     crit.counts = np.asarray(lev_counts, dtype=np.int64)
     crit.events = np.rint(np.asarray(lev_events)).astype(np.int64)
     level_of[-1] = -1 if crit.missing_level is None else crit.missing_level
-    return crit, level_of[codes]
+    return crit, level_of[codes].astype(code_dtype(crit.n_levels))
