@@ -267,9 +267,9 @@ def test_stability_is_low_for_segments_cut_through_noise():
     res = cs.segment_stability(X, labels, estimator=KMeans(n_init=1), n_boot=10,
                                random_state=0)
     frame = res.to_frame()
-    assert frame["jaccard_mean"].mean() < 0.75
-    assert (frame["status"] != "stable").any()
-    assert res.ari_runs < 0.8
+    assert frame["jaccard_mean"].mean() < 0.6  # about 0.45: every segment dissolves
+    assert (frame["status"] != "stable").all()
+    assert res.ari_runs < 0.6
 
 
 def test_stability_does_not_depend_on_the_number_of_jobs():
