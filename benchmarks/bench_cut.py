@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._harness import measure, record
-from clientseg.cut import CRITERIA, select_cut
+from clientseg.cut import CUT_CRITERIA, select_cut
 from clientseg.hierarchy import HierarchicalSegmenter, ward_tree
 
 Generator = Callable[[np.random.Generator], tuple[np.ndarray, int]]
@@ -133,7 +133,7 @@ def study(n_realisations: int, seed: int = 1) -> pd.DataFrame:
 
 def accuracy_table(picks: pd.DataFrame) -> pd.DataFrame:
     """Share of realisations where each criterion (and the default rule) finds the true k."""
-    methods = ["default", *CRITERIA]
+    methods = ["default", *CUT_CRITERIA]
     hit = picks[methods].eq(picks["true_k"], axis=0)
     table = hit.groupby(picks["situation"], sort=False).mean().T
     table["worst"] = table.min(axis=1)

@@ -12,7 +12,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 import clientseg as cs
-from clientseg.cut import CRITERIA, CutResult, select_cut
+from clientseg.cut import CUT_CRITERIA, CutResult, select_cut
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
 from clientseg.hierarchy import HierarchicalSegmenter, ward_tree
 
@@ -74,7 +74,7 @@ def test_a_single_criterion_rule_returns_its_pick(result, three):
 
 def test_result_object(result):
     assert isinstance(result, CutResult)
-    assert set(result.picks.index) == set(CRITERIA)
+    assert set(result.picks.index) == set(CUT_CRITERIA)
     frame = result.to_frame()
     assert frame["chosen"].sum() == 1 and frame.index[frame["chosen"]][0] == result.k
     text = str(result.summary())

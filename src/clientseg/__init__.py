@@ -10,7 +10,7 @@ when they are called.
 
 from clientseg import datasets, exceptions, plotting, synth
 from clientseg._version import __version__
-from clientseg.cut import CutResult, select_cut
+from clientseg.cut import CUT_CRITERIA, DEFAULT_CUT_CRITERIA, CutResult, select_cut
 from clientseg.hierarchy import (
     HierarchicalSegmenter,
     MixedDataEncoder,
@@ -47,6 +47,8 @@ from clientseg.scorecard import LogisticScorecard, ScorecardReport, ScoreDrift, 
 
 __all__ = [
     "CLV_COLUMNS",
+    "CUT_CRITERIA",
+    "DEFAULT_CUT_CRITERIA",
     "DISSOLVED_JACCARD",
     "QUALITY_CHECK_COLUMNS",
     "QUALITY_THRESHOLDS",

@@ -27,10 +27,10 @@ from clientseg._validation import check_array, check_length, check_options, chec
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
 from clientseg.hierarchy import WardTree
 
-__all__ = ["CRITERIA", "DEFAULT_CRITERIA", "CutResult", "select_cut"]
+__all__ = ["CUT_CRITERIA", "DEFAULT_CUT_CRITERIA", "CutResult", "select_cut"]
 
 #: Every criterion select_cut knows, with what it reads and how it picks k.
-CRITERIA: dict[str, str] = {
+CUT_CRITERIA: dict[str, str] = {
     "gain_ratio": "tree: Δ_k / Δ_{k+1} (inertia gained by the merge k→k−1 over k+1→k); max",
     "inertia_drop": "tree: 1 − W_k / W_{k−1} (HCPC's relative loss of within-inertia); max",
     "height_jump": "tree: H_k − H_{k+1}, the jump in merge heights above the cut; max",
@@ -46,7 +46,7 @@ CRITERIA: dict[str, str] = {
 }
 
 #: Criteria computed when ``criteria`` is not given (all of them).
-DEFAULT_CRITERIA: tuple[str, ...] = tuple(CRITERIA)
+DEFAULT_CUT_CRITERIA: tuple[str, ...] = tuple(CUT_CRITERIA)
 
 _MOJENA_C = 1.25  # Milligan & Cooper (1985) found 1.25 the best constant for Mojena's rule
 _HARTIGAN_THRESHOLD = 10.0  # Hartigan (1975): add clusters while the statistic exceeds 10
@@ -373,7 +373,7 @@ def select_cut(
         Smallest and largest k, both included. ``k_min = 1`` lets the rule answer "no
         structure" (gap_pc, Hartigan and Mojena can pick 1; the others need k >= 2).
     criteria : sequence of str, optional
-        Names from :data:`CRITERIA` to compute; default all of them. The default rule needs
+        Names from :data:`CUT_CRITERIA` to compute; default all of them. The default rule needs
         ``gap_pc``, ``calinski_harabasz``, ``gain_ratio``, ``krzanowski_lai``,
         ``silhouette`` and ``davies_bouldin``.
     rule : str, default "default"
@@ -439,14 +439,14 @@ def _select(
     ``n_segments="auto"`` on the tree it has just built.
     """
     k_min, k_max = _check_k_range(k_range, tree_.n_leaves)
-    names = list(DEFAULT_CRITERIA if criteria is None else criteria)
-    unknown = sorted(set(names) - set(CRITERIA))
+    names = list(DEFAULT_CUT_CRITERIA if criteria is None else criteria)
+    unknown = sorted(set(names) - set(CUT_CRITERIA))
     if unknown:
         raise InvalidParameterError(
             f"Parameter 'criteria' has {len(unknown)} unknown name(s): {unknown}. Known: "
-            f"{list(CRITERIA)}."
+            f"{list(CUT_CRITERIA)}."
         )
-    check_options("rule", rule, ["default", *CRITERIA])
+    check_options("rule", rule, ["default", *CUT_CRITERIA])
     if rule == "default":
         missing = sorted(set(_DEFAULT_RULE_NEEDS) - set(names))
         if missing:
@@ -537,7 +537,7 @@ def _select(
     if rule == "default":
         chosen, reason = _default_rule(picks, allowed, table)
     else:
-        chosen, reason = int(picks[rule]), f"rule={rule!r}: {CRITERIA[rule]}"
+        chosen, reason = int(picks[rule]), f"rule={rule!r}: {CUT_CRITERIA[rule]}"
     if len(removed):
         reason += f" ({len(removed)} k removed by business constraints)"
     return CutResult(k=int(chosen), reason=reason, table=table, picks=picks, removed=removed,
