@@ -19,21 +19,22 @@ nearest neighbours:
   is merged away, the old ``L_j`` stays a valid lower bound of ``j``'s new nearest cost,
   and nothing needs recomputing until that stale entry reaches the top of the heap;
 * popping the smallest entry: a valid one is the globally cheapest pair, which is merged,
-  and the new cluster gets one nearest-neighbour query; a stale one gets its query and is
-  pushed back.
+  and the new cluster gets one nearest-neighbour scan; a stale one first tries its cache
+  (the clusters now holding its 3 nearest at its last scan, re-costed in O(d), accepted if
+  within the bound on every other cluster), else has its lower bound raised to that bound
+  and is pushed back, and is scanned only when it surfaces again.
 
 For a reducible method this yields the same hierarchy as the nearest-neighbour chain that
-scipy and fastcluster run, with fewer queries (one per new cluster plus the stale entries
-that surface, against about three per merge for the chain), and the merges come out in
-height order, so the scipy labelling needs no sort.
+scipy and fastcluster run, and the merges come out in height order, so the scipy
+labelling needs no sort. About 1.8 scans per merge were needed on 8-dimensional blobs.
 
-Each query is one vectorised pass over the active clusters. The squared distances are
-formed as ``||c_j||² + ||c||² − 2 c_j·c`` (one BLAS matrix-vector product), whose rounding
-error is bounded; every cluster whose approximate cost is within that bound of the
-minimum is then re-costed with the direct formula ``||c_j − c||²``, so the neighbour
-chosen and the cost recorded are those of the direct formula whatever the cancellation
-(ties go to the smallest cluster id). The initial neighbours come from a k-d tree /
-blocked search (scikit-learn ``NearestNeighbors``).
+Each scan is one vectorised pass over the active clusters. The squared distances are
+formed as ``||c_j||² + ||c||² − 2 c_j·c`` by one float32 matrix-vector product, whose
+rounding error is bounded; every cluster whose approximate cost is within that bound of
+the minimum is then re-costed in float64 with the direct formula ``||c_j − c||²``, so the
+neighbour chosen and the cost recorded are those of the direct formula whatever the
+cancellation (ties go to the smallest cluster id). The initial neighbours come from a k-d
+tree (scipy ``cKDTree``; scikit-learn's brute-force search above 16 dimensions).
 """
 
 from __future__ import annotations

@@ -434,10 +434,14 @@ def _micro_clusters(X: np.ndarray, w: np.ndarray, n_micro: int, random_state: An
         sample, sample_w = X[idx], w[idx]
     else:
         sample, sample_w = X, w
-    km = KMeans(n_clusters=n_micro, n_init=1, max_iter=50, tol=1e-4, random_state=rng)
     with warnings.catch_warnings():
         # Fewer distinct points than micro-clusters: the empty ones are dropped below.
         warnings.filterwarnings("ignore", message="Number of distinct clusters")
+        # Micro-clusters only need to be small and compact: Lloyd from random rows of the
+        # sample gets there; k-means++ seeding (a Python loop over the k centres) would
+        # cost more than all the rest of the fit.
+        init = sample[rng.choice(sample.shape[0], size=n_micro, replace=False)]
+        km = KMeans(n_clusters=n_micro, init=init, n_init=1, max_iter=50, tol=1e-4)
         km.fit(sample, sample_weight=sample_w)
     labels = km.labels_ if n_fit == n else km.predict(X)
     centroids, mass, labels, within = _assign_stats(X, w, labels, n_micro)
