@@ -10,6 +10,9 @@ Stages (same transactions for every tool, timed one after the other):
   ranking first splits identical customers by row order); Polars: ordinal ranks cut in
   five; clientseg: :func:`rfm_table` + :class:`RFMScorer` (tie-safe quantile edges).
 
+The stages run twice: on lines in random order, and (tag ``[synth]``) on the synthetic base
+of :mod:`clientseg.synth`, whose lines come in date order like real exports.
+
 Quality figures: ``customers`` (rows of the customer table; must agree across tools) and
 ``split_ties`` (frequency values whose customers got more than one F score: identical
 customers split by row order; 0 for clientseg by construction).
@@ -143,39 +146,53 @@ def split_ties(frequency: np.ndarray, f_score: np.ndarray) -> int:
     return int((pairs.groupby("f")["s"].nunique() > 1).sum())
 
 
-def run(profile: str, peers: bool) -> list[dict[str, Any]]:
-    """Time the stages on one profile's data; return the result rows."""
-    n_tx, n_cust = SIZES[profile]
-    tx = make_transactions(n_tx, n_cust)
-    size = {"n_transactions": n_tx, "n_customers": n_cust}
+def _suite(tx: pd.DataFrame, tag: str, size: dict[str, int], repeats: int,
+           peers: bool) -> list[dict[str, Any]]:
+    """Time every tool on one set of transactions; ``tag`` names the data in the stage."""
     rows: list[dict[str, Any]] = []
-    k = REPEATS[profile]
+    table_stage, scores_stage = f"rfm_table{tag}", f"rfm_scores{tag}"
 
-    m = fastest(k, clientseg_table, tx)
-    rows.append(record("rfm", "rfm_table", "clientseg", size, m, customers=len(m.result)))
-    m = fastest(k, clientseg_scores, tx)
-    rows.append(record("rfm", "rfm_scores", "clientseg", size, m, customers=len(m.result),
-                       split_ties=split_ties(m.result["frequency"].to_numpy(),
-                                             m.result["f_score"].to_numpy())))
-    del m
-    if peers:
-        m = fastest(k, pandas_table, tx)
-        rows.append(record("rfm", "rfm_table", "pandas", size, m, customers=len(m.result)))
-        m = fastest(k, pandas_scores, tx)
-        rows.append(record("rfm", "rfm_scores", "pandas", size, m, customers=len(m.result),
-                           split_ties=split_ties(m.result["frequency"].to_numpy(),
-                                                 m.result["f_score"].to_numpy())))
-        del m
-        try:
-            import polars as pl
-        except ImportError:  # the bench extra is not installed: pandas peer only
-            return rows
-        ptx = pl.from_pandas(tx)
-        m = fastest(k, polars_table, ptx)
-        rows.append(record("rfm", "rfm_table", "polars", size, m, customers=m.result.height))
-        m = fastest(k, polars_scores, ptx)
-        res = m.result
-        rows.append(record("rfm", "rfm_scores", "polars", size, m, customers=res.height,
-                           split_ties=split_ties(res["frequency"].to_numpy(),
-                                                 res["f_score"].to_numpy())))
+    def scored(tool: str, m: Measurement, frequency: Any, f_score: Any) -> None:
+        rows.append(record("rfm", scores_stage, tool, size, m, customers=len(frequency),
+                           split_ties=split_ties(np.asarray(frequency), np.asarray(f_score))))
+
+    m = fastest(repeats, clientseg_table, tx)
+    rows.append(record("rfm", table_stage, "clientseg", size, m, customers=len(m.result)))
+    m = fastest(repeats, clientseg_scores, tx)
+    scored("clientseg", m, m.result["frequency"], m.result["f_score"])
+    if not peers:
+        return rows
+    m = fastest(repeats, pandas_table, tx)
+    rows.append(record("rfm", table_stage, "pandas", size, m, customers=len(m.result)))
+    m = fastest(repeats, pandas_scores, tx)
+    scored("pandas", m, m.result["frequency"], m.result["f_score"])
+    try:
+        import polars as pl
+    except ImportError:  # the bench extra is not installed: pandas peer only
+        return rows
+    ptx = pl.from_pandas(tx)
+    m = fastest(repeats, polars_table, ptx)
+    rows.append(record("rfm", table_stage, "polars", size, m, customers=m.result.height))
+    m = fastest(repeats, polars_scores, ptx)
+    scored("polars", m, m.result["frequency"].to_numpy(), m.result["f_score"].to_numpy())
+    return rows
+
+
+def run(profile: str, peers: bool) -> list[dict[str, Any]]:
+    """Time the stages on one profile's data; return the result rows.
+
+    Two data sets: lines in random order (``rfm_table``, ``rfm_scores``: exactly
+    ``n_transactions`` lines of ``n_customers`` customers), and the synthetic base of
+    :func:`clientseg.synth.make_customer_base` with ``n_customers`` customers, whose lines
+    come in date order as real exports do (stages tagged ``[synth]``; its own line count).
+    """
+    from clientseg.synth import make_customer_base
+
+    n_tx, n_cust = SIZES[profile]
+    repeats = REPEATS[profile]
+    rows = _suite(make_transactions(n_tx, n_cust), "",
+                  {"n_transactions": n_tx, "n_customers": n_cust}, repeats, peers)
+    base = make_customer_base(n_cust, random_state=0).transactions
+    rows += _suite(base, "[synth]", {"n_transactions": len(base), "n_customers": n_cust},
+                   repeats, peers)
     return rows
