@@ -163,7 +163,7 @@ class _Engine:
     """State of one agglomeration (see the module docstring for the algorithm).
 
     Positions ``0..width-1`` hold clusters; merged-away positions are marked dead and the
-    arrays are compacted when a quarter of the columns are dead.
+    arrays are compacted when an eighth of the columns are dead.
 
     * ``A`` (n, d), float64: centred centroids; the exact costs use it.
     * ``S`` (d + 2, n), float32: the scan matrix ``[c; ||c||²; 1]`` and ``Q`` (n, d + 2) its
@@ -217,14 +217,12 @@ class _Engine:
         # at most 2 (sq_j + sq_c)) give |error| <= (d + 4) u (sq_j + sq_c); 1.5 x for margin.
         # The division adds a few relative roundings (the 1 ± 8u factors below).
         self.k_err = 1.5 * (d + 4) * _EPS32
-        self.n_queries = 0
 
     def query(self, j: int) -> tuple[float, int]:
         """Nearest Ward neighbour (cost, id) of cluster ``j``; refresh its cache.
 
         The cost is that of the direct float64 formula; ties go to the smallest id.
         """
-        self.n_queries += 1
         p = self.id_pos[j]
         wc = self.Wl[p]
         a, g = self.a, self.g
@@ -409,7 +407,7 @@ class _Engine:
                     bar.update()
                     if t == n - 1:
                         break
-                    if 4 * self.n_dead > self.width and self.width > 64:
+                    if 8 * self.n_dead > self.width and self.width > 64:
                         self.compact()
                     c_cost, c_nn = self.query(new)
                     heappush(heap, (c_cost, new, c_nn))
