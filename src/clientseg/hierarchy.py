@@ -118,7 +118,17 @@ class WardTree:
         return int(k)
 
     def within_inertia(self, k: int) -> float:
-        """Within-segment inertia of the k-segment cut, read off the tree in O(1).
+        """Within-segment inertia of the k-segment cut, read off the tree.
+
+        Parameters
+        ----------
+        k : int
+            Number of segments, 1..n_leaves.
+
+        Returns
+        -------
+        float
+            Inertia of the leaves plus the gains of the first ``n_leaves - k`` merges.
 
         Examples
         --------
@@ -176,6 +186,16 @@ class WardTree:
         numbering depends neither on row order nor on whether a weight or repeated rows
         carry a mass.
 
+        Parameters
+        ----------
+        k : int
+            Number of segments, 1..n_leaves.
+
+        Returns
+        -------
+        ndarray of shape (n_leaves,)
+            int64 segment numbers.
+
         Examples
         --------
         >>> import numpy as np
@@ -215,12 +235,32 @@ class WardTree:
         return roots, nodes[order]
 
     def centroids(self, k: int) -> np.ndarray:
-        """Centroids of the k segments (rows in the order of :meth:`labels`)."""
+        """Centroids of the k segments (rows in the order of :meth:`labels`).
+
+        Parameters
+        ----------
+        k : int
+            Number of segments, 1..n_leaves.
+
+        Returns
+        -------
+        ndarray of shape (k, n_features)
+        """
         k = self._check_k(k)
         return self._node_stats(self._segments(k)[1])[1]
 
     def weights(self, k: int) -> np.ndarray:
-        """Masses of the k segments (in the order of :meth:`labels`)."""
+        """Masses of the k segments (in the order of :meth:`labels`).
+
+        Parameters
+        ----------
+        k : int
+            Number of segments, 1..n_leaves.
+
+        Returns
+        -------
+        ndarray of shape (k,)
+        """
         k = self._check_k(k)
         return self._node_stats(self._segments(k)[1])[0]
 
