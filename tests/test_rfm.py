@@ -861,12 +861,21 @@ customer_tables = st.integers(1, 60).flatmap(lambda n: st.tuples(
 
 
 @ignore_ties
-@given(table=customer_tables, n_bins=st.integers(2, 9))
+@given(table=customer_tables, n_bins=st.integers(2, 30))
 def test_scores_stay_in_range(table, n_bins):
-    s = RFMScorer(n_bins, segment_map=None).fit_transform(table)
+    scorer = RFMScorer(n_bins, segment_map=None).fit(table)
+    s = scorer.transform(table)
     for col in ("r_score", "f_score", "m_score", "fm_score"):
         assert s[col].between(1, n_bins).all()
     assert s["rfm_score"].between(3, 3 * n_bins).all()
+    # the documented rule, written out: 1 + number of edges strictly below the value
+    for col, role in (("f_score", "frequency"), ("m_score", "monetary")):
+        x = table[role].to_numpy()[:, None]
+        expected = 1 + (scorer.bin_edges_[role][None, :] < x).sum(axis=1)
+        assert s[col].tolist() == expected.tolist()
+    x = table["recency_days"].to_numpy()[:, None]
+    expected_r = n_bins - (scorer.bin_edges_["recency"][None, :] < x).sum(axis=1)
+    assert s["r_score"].tolist() == expected_r.tolist()
 
 
 @ignore_ties
@@ -1024,12 +1033,35 @@ def test_segment_map_bad_rules(rules, kwargs, pattern):
         SegmentMap(rules, **kwargs)
 
 
+@pytest.mark.parametrize("smap", [
+    SegmentMap.from_name("rf_grid"), SegmentMap.from_name("r_fm"),
+    SegmentMap([("A", {"m": (4, 5), "fm": (3, 5)}), ("B", {"r": 1, "fm": 1})], fallback="Z"),
+])
+def test_assign_agrees_with_the_rules_on_every_rfm_cell(smap):
+    # every (r, f, m) cell, named by reading the rules in order by hand (first match wins)
+    r, f, m = (a.ravel() for a in np.meshgrid(*[np.arange(1, 6)] * 3, indexing="ij"))
+    fm = (f + m + 1) // 2
+    values = {"r": r, "f": f, "m": m, "fm": fm}
+    expected = []
+    for i in range(len(r)):  # 125 cells
+        name = smap.fallback
+        for seg, bounds in smap.rules:
+            if all(lo <= values[a][i] <= hi for a, (lo, hi) in bounds.items()):
+                name = seg
+                break
+        expected.append(name)
+    assert list(smap.assign({"r": r, "f": f, "m": m})) == expected
+
+
 def test_segment_map_assign_errors():
     smap = SegmentMap.from_name("r_fm")
     with pytest.raises(InvalidParameterError, match=r"needs the score axes \['r'\]"):
         smap.assign({"f": [1], "m": [1]})
     with pytest.raises(InvalidParameterError, match=r"differ in length"):
         smap.assign({"r": [1, 2], "fm": [1]})
+    with pytest.raises(InvalidParameterError, match=r"on axis 'r' must be in 1\.\.5; 1 is "
+                       r"not \(first: 6\)"):
+        smap.assign({"r": [6, 2], "fm": [1, 1]})
     with pytest.raises(InvalidParameterError, match=r"names no built-in map: got 'rfm'"):
         SegmentMap.from_name("rfm")
 

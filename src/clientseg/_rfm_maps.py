@@ -231,7 +231,7 @@ class SegmentMap:
                 arrays[key] = np.asarray(val, dtype=np.int64).ravel()
         if "fm" not in arrays and "f" in arrays and "m" in arrays:
             arrays["fm"] = fm_score(arrays["f"], arrays["m"])
-        missing = [a for a in self.axes if a not in arrays]
+        missing = [a for a in self._base_axes() if a not in arrays]
         if missing:
             raise InvalidParameterError(
                 f"SegmentMap {self.name!r} needs the score axes {missing} (got "
@@ -261,7 +261,24 @@ class SegmentMap:
             always a category, so that every snapshot scored with a map shares categories).
         """
         arrays, n = self._score_arrays(scores)
-        winner, _ = self._winner_codes(arrays, n)
+        # Name every cell of the grid once, then look each customer's cell up (one gather).
+        grid = self._grid()
+        grid_winner, _ = self._winner_codes({a: grid[a].to_numpy() for a in grid.columns},
+                                            len(grid))
+        base = self._base_axes()
+        for a in base:
+            bad = (arrays[a] < 1) | (arrays[a] > self.n_bins)
+            if bad.any():
+                raise InvalidParameterError(
+                    f"Scores passed to SegmentMap.assign on axis {a!r} must be in "
+                    f"1..{self.n_bins}; {int(bad.sum()):,} "
+                    f"{'is' if int(bad.sum()) == 1 else 'are'} not (first: "
+                    f"{int(arrays[a][bad][0])}). Score with the map's n_bins."
+                )
+        cell = np.zeros(n, dtype=np.int64)
+        for a in base:  # row-major index of the cell in the grid (itertools.product order)
+            cell = cell * self.n_bins + (arrays[a] - 1)
+        winner = grid_winner[cell]
         names = [seg for seg, _ in self.rules] + [self.fallback]
         cats = list(self.segments)
         code_of_rule = np.array([cats.index(nm) for nm in names], dtype=np.int64)
@@ -269,11 +286,16 @@ class SegmentMap:
         return pd.Categorical.from_codes(codes, categories=cats)
 
     # ------------------------------------------------------------------ validation
+    def _base_axes(self) -> list[str]:
+        """Independent axes of the grid: ``fm`` is derived when ``f`` or ``m`` is used too."""
+        axes = list(self.axes)
+        if "fm" in axes and ("f" in axes or "m" in axes):
+            return [a for a in ("r", "f", "m") if a in axes or a in ("f", "m")]
+        return axes
+
     def _grid(self) -> pd.DataFrame:
         axes = list(self.axes)
-        base = axes
-        if "fm" in axes and ("f" in axes or "m" in axes):
-            base = [a for a in ("r", "f", "m") if a in axes or a in ("f", "m")]
+        base = self._base_axes()
         values = range(1, self.n_bins + 1)
         grid = pd.DataFrame(list(itertools.product(values, repeat=len(base))), columns=base)
         if "fm" in axes and "fm" not in base:

@@ -427,7 +427,12 @@ def rfm_exclusions(table: pd.DataFrame) -> pd.DataFrame:
 
 def _bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin number ``1 + #{edges < value}``: identical values always share a bin."""
-    return 1 + np.searchsorted(edges, values, side="left")
+    if len(edges) > 16:
+        return 1 + np.searchsorted(edges, values, side="left")
+    out = np.ones(values.shape, dtype=np.int64)
+    for edge in edges:  # a few comparisons beat a binary search per value
+        out += values > edge
+    return out
 
 
 def _resolve_map(segment_map: Any, n_bins: int) -> SegmentMap | None:
@@ -640,7 +645,8 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             names = list(self.columns) if table else [
                 str(n) for n in getattr(self, "feature_names_in_", _ROLES)]
             for j, role in enumerate(_ROLES):
-                used = np.unique(_bins(arr[:, j], edges[role]))
+                counts = np.bincount(_bins(arr[:, j], edges[role]), minlength=n_bins + 1)
+                used = np.flatnonzero(counts[1:]) + 1
                 if used.size < n_bins:
                     unused = sorted(set(range(1, n_bins + 1)) - set(used.tolist()))
                     if role == "recency":
@@ -679,10 +685,10 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         -------
         DataFrame or ndarray
             For a customer table: a DataFrame on the same index with ``r_score``,
-            ``f_score``, ``m_score``, ``rfm_cell`` (e.g. ``"545"``; digits joined by "-"
-            when n_bins > 9), ``rfm_score``, ``fm_score`` and ``segment`` (categorical;
-            absent when ``segment_map`` is None). Otherwise an int array with columns
-            ``r_score, f_score, m_score, rfm_score, fm_score``.
+            ``f_score``, ``m_score``, ``rfm_cell`` (e.g. ``"545"``, categorical over every
+            cell; digits joined by "-" when n_bins > 9), ``rfm_score``, ``fm_score`` and
+            ``segment`` (categorical; absent when ``segment_map`` is None). Otherwise an
+            int array with columns ``r_score, f_score, m_score, rfm_score, fm_score``.
         """
         check_is_fitted(self, "bin_edges_")
         arr, table = self._matrix(X, reset=False)
@@ -733,12 +739,10 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _cells(s: Mapping[str, np.ndarray], n_bins: int) -> pd.Categorical | np.ndarray:
-    """Cell labels such as "545" through a lookup table (no Python loop over customers)."""
+def _cells(s: Mapping[str, np.ndarray], n_bins: int) -> pd.Categorical:
+    """Cell labels such as "545" as a categorical over every cell (codes, no strings built)."""
     sep = "" if n_bins <= 9 else "-"
-    grid = np.arange(1, n_bins + 1)
-    r, f, m = np.meshgrid(grid, grid, grid, indexing="ij")
-    labels = np.array([f"{a}{sep}{b}{sep}{c}" for a, b, c in
-                       zip(r.ravel(), f.ravel(), m.ravel(), strict=True)], dtype=object)
+    grid = range(1, n_bins + 1)
+    labels = [f"{a}{sep}{b}{sep}{c}" for a in grid for b in grid for c in grid]  # n^3 cells
     code = ((s["r"] - 1) * n_bins + (s["f"] - 1)) * n_bins + (s["m"] - 1)
-    return labels[code]
+    return pd.Categorical.from_codes(code, categories=labels)
