@@ -110,7 +110,7 @@ def test_label_criteria_equal_scikit_learn(result, three):
 
 
 def test_tree_criteria_follow_their_formulas(result, three):
-    X, tree = three
+    X, _ = three
     n, p = X.shape
     # Within-inertia of every k from scikit-learn's Ward clustering (an independent tree).
     W = {}
@@ -327,3 +327,50 @@ def test_inertia_gain_bars(result):
     gains = -result.table["within_inertia"].diff().dropna()
     np.testing.assert_allclose([p.get_height() for p in ax.patches], gains)
     assert "chosen k = 3" in ax.get_title()
+
+
+# ----------------------------------------------------- HierarchicalSegmenter("auto")
+
+
+def test_segmenter_auto_cuts_where_select_cut_does(three):
+    X, tree = three
+    seg = HierarchicalSegmenter("auto", k_range=(1, 8), random_state=0).fit(X)
+    direct = select_cut(tree, X, k_range=(1, 8), random_state=0)
+    assert seg.n_segments_ == direct.k == 3
+    pd.testing.assert_frame_equal(seg.cut_.table, direct.table)
+    assert len(np.unique(seg.labels_)) == 3
+    assert HierarchicalSegmenter(3).fit(X).cut_ is None
+
+
+def test_segmenter_auto_on_a_two_stage_tree_and_with_options():
+    X = blobs(8, [[0, 0], [10, 0], [5, 9], [15, 9]], n=6_000)
+    seg = HierarchicalSegmenter("auto", strategy="two_stage", n_micro=150, random_state=0,
+                                cut_options={"sample_size": 800, "gap_sample_size": 300})
+    seg.fit(X)
+    assert seg.n_segments_ == 4
+    assert seg.cut_.sample_sizes["silhouette"] == 800
+    held = HierarchicalSegmenter("auto", k_range=(2, 6), random_state=0,
+                                 cut_options={"rule": "silhouette"}).fit(X[:400])
+    assert held.cut_.rule == "silhouette" and held.n_segments_ == held.cut_.picks["silhouette"]
+
+
+def test_segmenter_auto_clips_k_range_to_small_trees():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    seg = HierarchicalSegmenter("auto", random_state=0).fit(X)
+    assert list(seg.cut_.table.index) == [2, 3]
+    assert seg.n_segments_ == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"cut_options": {"ruel": "silhouette"}},
+         r"'cut_options' has 1 unknown key\(s\): \['ruel'\]"),
+        ({"cut_options": "silhouette"}, r"'cut_options' must be a dict of select_cut arguments"),
+        ({"k_range": 5}, r"'k_range' must be a pair \(k_min, k_max\); got 5"),
+    ],
+)
+def test_segmenter_auto_refuses_bad_options(three, kwargs, match):
+    X, _ = three
+    with pytest.raises(InvalidParameterError, match=match):
+        HierarchicalSegmenter("auto", **kwargs).fit(X)

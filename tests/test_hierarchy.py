@@ -565,8 +565,10 @@ def test_bad_segmenter_parameters():
     X = np.random.default_rng(0).normal(size=(20, 2))
     with pytest.raises(InvalidParameterError, match="'strategy' must be one of"):
         HierarchicalSegmenter(strategy="fast").fit(X)
+    with pytest.raises(InvalidParameterError, match="'n_segments' must be an int >= 1 or 'auto'"):
+        HierarchicalSegmenter(n_segments="many").fit(X)
     with pytest.raises(InvalidParameterError, match="'n_segments' must be int"):
-        HierarchicalSegmenter(n_segments="auto").fit(X)
+        HierarchicalSegmenter(n_segments=2.5).fit(X)
     with pytest.raises(InvalidParameterError, match=r"'n_micro' \(5\) is smaller than n_segm"):
         HierarchicalSegmenter(8, strategy="two_stage", n_micro=5).fit(X)
     with pytest.raises(InvalidParameterError, match="fewer than n_segments=6"):

@@ -493,8 +493,10 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_segments : int, default 2
-        Where to cut the tree: the number of segments.
+    n_segments : int or "auto", default 2
+        Where to cut the tree: the number of segments, or ``"auto"`` to let
+        :func:`clientseg.select_cut` choose it in ``k_range`` on the tree just built
+        (its default rule; the result is kept in :attr:`cut_`).
     strategy : {"auto", "exact", "two_stage"}, default "auto"
         ``"exact"``: the Ward tree of every row (time grows as n²; memory O(n·d)).
         ``"two_stage"``: k-means into ``n_micro`` micro-clusters, then the weighted Ward tree
@@ -505,8 +507,15 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
     consolidate : bool, default False
         After the cut, run k-means started from the cut's centroids (HCPC's
         ``consol``); :attr:`consolidation_` reports the between-inertia before and after.
+    k_range : (int, int), default (2, 10)
+        With ``n_segments="auto"``: the smallest and largest k considered (clipped to the
+        tree's leaves). Start it at 1 to allow the answer "no structure".
+    cut_options : dict, optional
+        With ``n_segments="auto"``: more arguments of :func:`clientseg.select_cut`
+        (``rule``, ``criteria``, ``min_segment_share``, ``sample_size``, ...).
     random_state : int, RandomState or None, default None
-        Seeds the micro-clusters' k-means (the exact tree is deterministic).
+        Seeds the micro-clusters' k-means and, with ``"auto"``, the cut criteria's samples
+        (the exact tree is deterministic).
     progress : bool, default False
         Show a progress bar over the merges (needs ``tqdm``).
 
@@ -516,6 +525,9 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
         Segment of every row, 0..n_segments_-1, numbered by decreasing mass (the largest
         segment is 0).
     n_segments_ : int
+    cut_ : CutResult or None
+        With ``n_segments="auto"``: every cut criterion for every k, each one's pick and the
+        reason for the chosen k; None otherwise.
     linkage_ : ndarray of shape (n_leaves - 1, 4)
         scipy linkage of the tree (leaves: rows, or micro-clusters in two-stage).
     tree_ : WardTree
@@ -556,11 +568,13 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_segments: int = 2,
+        n_segments: int | str = 2,
         *,
         strategy: str = "auto",
         n_micro: int = 500,
         consolidate: bool = False,
+        k_range: tuple[int, int] = (2, 10),
+        cut_options: dict[str, Any] | None = None,
         random_state: Any = None,
         progress: bool = False,
     ) -> None:
@@ -568,16 +582,30 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
         self.strategy = strategy
         self.n_micro = n_micro
         self.consolidate = consolidate
+        self.k_range = k_range
+        self.cut_options = cut_options
         self.random_state = random_state
         self.progress = progress
 
     def _check_params(self) -> None:
-        check_scalar("n_segments", self.n_segments, kind=int, low=1)
+        if self.n_segments != "auto":
+            if isinstance(self.n_segments, str):
+                raise InvalidParameterError(
+                    f"Parameter 'n_segments' must be an int >= 1 or 'auto'; got "
+                    f"{self.n_segments!r}."
+                )
+            check_scalar("n_segments", self.n_segments, kind=int, low=1)
+        if self.cut_options is not None and not isinstance(self.cut_options, dict):
+            raise InvalidParameterError(
+                f"Parameter 'cut_options' must be a dict of select_cut arguments; got "
+                f"{type(self.cut_options).__name__}."
+            )
         check_options("strategy", self.strategy, ("auto", "exact", "two_stage"))
         check_scalar("n_micro", self.n_micro, kind=int, low=2)
         check_options("consolidate", self.consolidate, (True, False))
         check_options("progress", self.progress, (True, False))
-        if self.strategy == "two_stage" and self.n_micro < self.n_segments:
+        if (self.strategy == "two_stage" and isinstance(self.n_segments, int)
+                and self.n_micro < self.n_segments):
             raise InvalidParameterError(
                 f"Parameter 'n_micro' ({self.n_micro}) is smaller than n_segments "
                 f"({self.n_segments}): the tree on the micro-clusters cannot be cut there. "
@@ -604,7 +632,8 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         n = X.shape[0]
         w = _check_weights(sample_weight, n, allow_zero=True)
-        k = self.n_segments
+        auto = self.n_segments == "auto"
+        k = 1 if auto else int(self.n_segments)
         in_tree = np.flatnonzero(w > 0)
         n_tree = in_tree.size
         if n_tree < 2:
@@ -647,6 +676,10 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
                 progress=self.progress,
             )
             micro = mc.labels
+        cut = None
+        if auto:
+            cut = self._auto_cut(tree, None if strategy == "exact" else micro, Xt)
+            k = cut.k
         n_distinct = int(np.unique(tree.leaf_centroids, axis=0).shape[0])
         if n_distinct < k:
             warnings.warn(
@@ -681,6 +714,7 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
         self.inertia_ = float(wt @ np.einsum("ij,ij->i", diff, diff))
         self.labels_ = labels
         self.n_segments_ = int(k)
+        self.cut_ = cut
         self.tree_ = tree
         self.linkage_ = np.array(tree.linkage)
         self.micro_labels_ = np.full(n, -1, dtype=np.int64)
@@ -689,6 +723,31 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
         self.strategy_ = strategy
         self.consolidation_ = consolidation
         return self
+
+    def _auto_cut(self, tree: WardTree, leaves: np.ndarray | None, X: np.ndarray) -> Any:
+        """Choose k on the tree just built with select_cut's engine (k_range clipped)."""
+        from clientseg.cut import _select  # cut imports this module: import here
+
+        if (not isinstance(self.k_range, tuple | list) or len(self.k_range) != 2):
+            raise InvalidParameterError(
+                f"Parameter 'k_range' must be a pair (k_min, k_max); got {self.k_range!r}."
+            )
+        k_hi = min(int(self.k_range[1]), max(tree.n_leaves - 1, 1))
+        k_lo = min(int(self.k_range[0]), k_hi)
+        options: dict[str, Any] = {
+            "criteria": None, "rule": "default", "min_segment_share": None,
+            "min_segment_value": None, "value": None, "sample_size": 2_000,
+            "gap_sample_size": 1_000, "n_references": 20,
+        }
+        unknown = sorted(set(self.cut_options or {}) - set(options))
+        if unknown:
+            raise InvalidParameterError(
+                f"Parameter 'cut_options' has {len(unknown)} unknown key(s): {unknown}. "
+                f"Known: {sorted(options)}."
+            )
+        options.update(self.cut_options or {})
+        return _select(tree, leaves, X, k_range=(k_lo, k_hi),
+                       random_state=self.random_state, **options)
 
     def predict(self, X: Any) -> np.ndarray:
         """Assign rows to the nearest segment centre (Euclidean).
