@@ -95,25 +95,40 @@ def test_no_command_prints_help():
     assert code == 0 and "usage: clientseg" in out
 
 
-def test_demo_writes_its_tables_and_agrees_with_the_base(tmp_path):
+def test_demo_runs_the_pipeline_and_agrees_with_the_base(tmp_path):
     code, out, err = run_cli("demo", "--customers", "1500", "--out", str(tmp_path),
                              "--seed", "3")
     assert code == 0
     assert "drawing a synthetic base of 1,500 customers" in err  # progress on stderr
+    assert "warning (TiedValuesWarning)" in err or "Traceback" not in err
     assert (tmp_path / "summary.txt").read_text(encoding="utf-8") == out
+    for name in ("true_segments.csv", "rfm_scores.csv", "rfm_exclusions.csv",
+                 "cut_criteria.csv", "segments.csv", "quality_checks.csv",
+                 "scorecard_points.csv", "scorecard_grades.csv", "scorecard.json"):
+        assert (tmp_path / name).is_file(), name
+    clean = cs.synth.make_customer_base(1500, random_state=3)
     table = pd.read_csv(tmp_path / "true_segments.csv", index_col="segment")
-    base = cs.synth.make_customer_base(1500, random_state=3)
-    expected = base.truth.segment.value_counts()
+    expected = clean.truth.segment.value_counts()
     assert table["customers"].to_dict() == expected[expected > 0].to_dict()
-    assert table["revenue"].sum() == pytest.approx(base.transactions["amount"].sum())
-    assert table["customer_share"].sum() == pytest.approx(1.0, abs=1e-3)
-    customers = pd.read_csv(tmp_path / "customers.csv", index_col="customer_id")
-    assert len(customers) == 1500 and "segment" in customers.columns
+    revenue = clean.transactions.drop_duplicates()["amount"].sum()
+    assert table["revenue"].sum() == pytest.approx(revenue)
+    # RFM on the messy export: every customer scored, the anonymous lines counted
+    scores = pd.read_csv(tmp_path / "rfm_scores.csv", index_col="customer_id")
+    assert len(scores) == 1500 and scores["r_score"].between(1, 5).all()
+    excluded = pd.read_csv(tmp_path / "rfm_exclusions.csv").set_index("policy")["rows"]
+    messy = cs.synth.make_customer_base(1500, random_state=3, messy=True)
+    assert excluded["missing_ids='drop'"] == messy.transactions["customer_id"].isna().sum()
+    segments = pd.read_csv(tmp_path / "segments.csv", index_col="customer_id")
+    k = segments["segment"].nunique()
+    assert f"k = {k} " in out and 2 <= k <= 10
+    card = cs.LogisticScorecard.from_json((tmp_path / "scorecard.json").read_text())
+    assert card.weights_.sum() == pytest.approx(100)
 
 
 def test_demo_quiet_shows_no_progress(tmp_path):
     code, _, err = run_cli("demo", "--customers", "200", "--out", str(tmp_path), "--quiet")
-    assert code == 0 and err == ""
+    assert code == 0
+    assert "drawing" not in err and "s] " not in err  # warnings, if any, still show
 
 
 @pytest.mark.parametrize(

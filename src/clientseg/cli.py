@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+import numpy as np
 import pandas as pd
 
 from clientseg._version import __version__
@@ -71,9 +74,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="run the pipeline on a built-in synthetic base and write the results",
         description=(
             "Draw a synthetic customer base (customers with criteria of the four families, "
-            "their invoice lines, a pool of contacts with a known conversion model), run the "
-            "pipeline on it and write tables to --out. The base's truth (true segment of every "
-            "customer) is written too, so each result can be checked against it."
+            "their invoice lines with Online-Retail-like mess, a pool of contacts with a known "
+            "conversion model) and run the pipeline on it: RFM table and scores (every "
+            "excluded row counted), a Ward segmentation on behaviour and RFM whose number of "
+            "segments is chosen automatically, the quality checks of those segments, and a "
+            "logistic scorecard on 100 points with grades. Tables go to --out, with a "
+            "summary.txt; the base's truth is written too, so each result can be checked."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -84,7 +90,8 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("clientseg-demo"),
                       help="folder to write the results to (created if needed)")
     demo.add_argument("--seed", type=int, default=0, help="random seed of the base")
-    demo.add_argument("--quiet", action="store_true", help="do not show progress")
+    demo.add_argument("--quiet", action="store_true",
+                      help="do not show progress (warnings are still shown)")
     demo.set_defaults(func=_run_demo)
     return parser
 
@@ -106,32 +113,113 @@ def _segment_summary(base: CustomerBase) -> pd.DataFrame:
                   "mean_basket"]].round(4)
 
 
+#: Numeric columns shown in the demo's quality profile (standardised, logs of skewed ones).
+_PROFILE_COLUMNS = ("recency_days", "frequency", "monetary", "age", "email_open_rate",
+                    "site_visits", "pages_viewed", "forms_filled", "days_since_last_contact")
+
+
+def _profile_matrix(customers: pd.DataFrame) -> pd.DataFrame:
+    """Log-transform the skewed counts and amounts, then standardise every column."""
+    frame = customers[list(_PROFILE_COLUMNS)].astype(float)
+    for col in ("frequency", "monetary", "site_visits", "pages_viewed"):
+        frame[col] = np.log1p(frame[col].clip(lower=0))
+    return (frame - frame.mean()) / frame.std(ddof=0)
+
+
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from clientseg.synth import make_customer_base
+    from sklearn.metrics import adjusted_rand_score, roc_auc_score
+
+    import clientseg as cs
 
     progress = _Progress(None if args.quiet else err)
-    progress(f"drawing a synthetic base of {args.customers:,} customers (seed {args.seed})")
-    base = make_customer_base(args.customers, args.segments, random_state=args.seed)
-    progress(f"drew {len(base.transactions):,} invoice lines and {len(base.contacts):,} "
-             f"contacts")
     folder: Path = args.out
     folder.mkdir(parents=True, exist_ok=True)
-    summary = _segment_summary(base)
-    summary.to_csv(folder / "true_segments.csv")
-    base.customers.join(base.truth.segment).to_csv(folder / "customers.csv")
-    progress(f"wrote {folder / 'true_segments.csv'} and {folder / 'customers.csv'}")
-    rate = base.contacts["converted"].mean()
-    lines = [
-        f"clientseg {__version__} demo: {base!r}",
-        f"Contacts: {len(base.contacts):,}, conversion rate {rate:.1%}.",
-        "True segments:",
-        summary.to_string(float_format=lambda v: f"{v:,.3f}"),
-        f"Results written to {folder.resolve()}",
-    ]
+    lines = [f"clientseg {__version__} demo"]
+
+    progress(f"drawing a synthetic base of {args.customers:,} customers (seed {args.seed}), "
+             f"with Online-Retail-like mess in its transactions")
+    base = cs.synth.make_customer_base(args.customers, args.segments, random_state=args.seed,
+                                       messy=True)
+    lines.append(f"Base: {base!r}")
+    _segment_summary(_clean_view(base)).to_csv(folder / "true_segments.csv")
+
+    progress("RFM: aggregating transactions (returns netted, duplicates and anonymous lines "
+             "excluded and counted)")
+    table = cs.rfm_table(
+        base.transactions, customer_id_col="customer_id", datetime_col="date",
+        monetary_value_col="amount", invoice_col="invoice_id",
+        observation_period_end=base.truth.as_of, returns="net", duplicates="drop")
+    exclusions = cs.rfm_exclusions(table)
+    scorer = cs.RFMScorer(n_bins=5).fit(table)
+    scores = table.join(scorer.transform(table))
+    scores.to_csv(folder / "rfm_scores.csv")
+    exclusions.to_csv(folder / "rfm_exclusions.csv", index=False)
+    rfm_segments = scores["segment"].value_counts().rename("customers")
+    lines += ["", f"RFM: {len(table):,} customers scored; rows excluded or netted:",
+              exclusions[exclusions["rows"] > 0].to_string(index=False), "",
+              "RFM segments (customers):", rfm_segments[rfm_segments > 0].to_string()]
+
+    progress("segmentation: FAMD encoding of every criterion and RFM, Ward tree, number of "
+             "segments chosen automatically, k-means consolidation")
+    customers = base.customers.join(table[["recency_days", "frequency", "monetary"]],
+                                    how="inner")
+    encoder = cs.MixedDataEncoder(n_components=10)
+    X = encoder.fit_transform(customers)
+    segmenter = cs.HierarchicalSegmenter("auto", k_range=(2, 10), consolidate=True,
+                                         random_state=args.seed)
+    labels = segmenter.fit_predict(X)
+    cut = segmenter.cut_
+    assert cut is not None  # n_segments="auto" always keeps its cut
+    cut.table.to_csv(folder / "cut_criteria.csv")
+    truth = base.truth.segment.reindex(customers.index)
+    ari = adjusted_rand_score(truth, labels)
+    pd.DataFrame({"segment": labels, "true_segment": truth}, index=customers.index).to_csv(
+        folder / "segments.csv")
+    lines += ["", f"Segmentation ({segmenter.strategy_} Ward tree on {X.shape[1]} FAMD "
+              f"components, then consolidated): k = {cut.k} ({cut.reason}); true k = "
+              f"{base.truth.n_segments}; adjusted Rand index against the true segments "
+              f"{ari:.2f}."]
+
+    progress(f"quality checks of the {cut.k} segments")
+    report = cs.segment_quality(_profile_matrix(customers), labels,
+                                value=customers["monetary"].clip(lower=0),
+                                random_state=args.seed)
+    report.checks.to_csv(folder / "quality_checks.csv", index=False)
+    lines += ["", "Segment quality (on the standardised behaviour and RFM columns):",
+              str(report.summary())]
+
+    progress(f"scorecard: logistic points on 100 from {len(base.contacts):,} contacts "
+             f"(70% to fit, with a light ridge as for correlated criteria; 30% to evaluate)")
+    contacts = base.contacts
+    criteria = [c for c in contacts.columns if c != "converted"]
+    train = contacts.sample(frac=0.7, random_state=args.seed)
+    test = contacts.drop(train.index)
+    card = cs.LogisticScorecard(ridge=1.0).fit(train[criteria], train["converted"])
+    card.points_.to_csv(folder / "scorecard_points.csv", index=False)
+    grades = card.grade_table(test[criteria], test["converted"])
+    grades.to_csv(folder / "scorecard_grades.csv")
+    auc = card.evaluate(test[criteria], test["converted"]).to_frame()
+    true_auc = roc_auc_score(test["converted"], base.truth.conversion_probability(test))
+    (folder / "scorecard.json").write_text(card.to_json(), encoding="utf-8")
+    lines += ["", "Scorecard: weight of each criterion (% of the 100 points):",
+              card.weights_.round(1).to_string(), "", "Grades on held-out contacts:",
+              grades.to_string(), "", f"Held-out evaluation (true model's AUC "
+              f"{true_auc:.3f}):", auc.to_string()]
+    lines += ["", f"Results written to {folder.resolve()}"]
     text = "\n".join(lines)
     (folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
     print(text, file=out)
+    progress("done")
     return 0
+
+
+def _clean_view(base: CustomerBase) -> CustomerBase:
+    """Return the base with only its clean lines (for the true-segment summary)."""
+    tx = base.transactions
+    keep = tx["customer_id"].notna() & (tx["amount"] > 0)
+    if tx["invoice_id"].dtype == "string":
+        keep &= ~tx["invoice_id"].str.startswith("C").fillna(False)
+    return replace(base, transactions=tx[keep].drop_duplicates())
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
@@ -157,8 +245,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     if args.command is None:
         parser.print_help(out)
         return 0
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        print(f"clientseg {args.command}: warning ({category.__name__}): {message}", file=err)
+
     try:
-        return int(args.func(args, out, err))
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # the command reports warnings, never raises them
+            warnings.showwarning = show  # one readable line, no source excerpt
+            return int(args.func(args, out, err))
     except ClientsegError as exc:
         print(f"clientseg {args.command}: error: {exc}", file=err)
         return 2
