@@ -78,8 +78,9 @@ def test_result_object(result):
     frame = result.to_frame()
     assert frame["chosen"].sum() == 1 and frame.index[frame["chosen"]][0] == result.k
     text = str(result.summary())
-    assert f"Chosen k = {result.k}" in text and "gap_pc" in text
-    assert "<b>Chosen k" in result.summary()._repr_html_()
+    assert text.startswith(f"Where to cut: k = {result.k}") and "gap_pc" in text
+    assert result.reason in text
+    assert f"<h4>Where to cut: k = {result.k}</h4>" in result.summary()._repr_html_()
     assert "CutResult(k=3" in repr(result)
     with pytest.raises(AttributeError):
         result.k = 5  # immutable

@@ -613,3 +613,13 @@ def test_plot_dendrogram_bad_input():
     Z = ward_linkage(np.random.default_rng(0).normal(size=(5, 2)))
     with pytest.raises(InvalidParameterError, match="'cut' is 9 but the tree has only 5 leaves"):
         plot_dendrogram(Z, cut=9)
+
+
+def test_encoder_refuses_dates_instead_of_making_each_one_a_level():
+    frame = pd.DataFrame({"age": [30.0, 40.0, 50.0],
+                          "last_purchase": pd.to_datetime(["2025-01-01", "2025-02-01",
+                                                           "2025-03-01"]),
+                          "since": pd.to_timedelta([1, 2, 3], unit="D")})
+    with pytest.raises(InvalidDataError, match=r"X has 2 date or duration column\(s\): "
+                       r"\['last_purchase', 'since'\].*durations in days"):
+        MixedDataEncoder().fit(frame)

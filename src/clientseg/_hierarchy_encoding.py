@@ -129,6 +129,15 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
 
     def _roles(self, frame: pd.DataFrame) -> tuple[list[Any], list[Any]]:
         cols = list(frame.columns)
+        dates = [c for c in cols if pd.api.types.is_datetime64_any_dtype(frame[c])
+                 or isinstance(frame[c].dtype, pd.PeriodDtype)
+                 or pd.api.types.is_timedelta64_dtype(frame[c])]
+        if dates:  # as categories, every distinct date would be a level of its own
+            raise InvalidDataError(
+                f"X has {len(dates)} date or duration column(s): {dates}. Distances need "
+                f"numbers: turn them into durations in days (as rfm_table's recency_days "
+                f"and tenure_days do) or drop them."
+            )
         if isinstance(self.categorical, str):
             check_options("categorical", self.categorical, ("auto",))
             cat = [c for c in cols if _is_categorical(frame[c])]

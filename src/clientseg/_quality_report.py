@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from clientseg._quality_stability import DISSOLVED_JACCARD, StabilityResult
+from clientseg._summary import Summary
 from clientseg._validation import check_options
 
 __all__ = ["QUALITY_CHECK_COLUMNS", "QUALITY_THRESHOLDS", "QualityReport"]
@@ -142,39 +142,6 @@ def build_checks(seg: pd.DataFrame, top: pd.DataFrame, th: Mapping[str, Any],
     out = pd.DataFrame(rows, columns=list(QUALITY_CHECK_COLUMNS))
     out["passed"] = out["passed"].astype(bool)
     return out
-
-
-class _Summary:
-    """Plain-text and HTML rendering of a title, a metrics block and tables."""
-
-    def __init__(self, title: str, metrics: list[tuple[str, str]],
-                 tables: list[tuple[str, pd.DataFrame]]) -> None:
-        self.title = title
-        self.metrics = metrics
-        self.tables = tables
-
-    def __str__(self) -> str:
-        width = max((len(k) for k, _ in self.metrics), default=0)
-        lines = [self.title, "=" * len(self.title)]
-        lines += [f"{k:<{width}}  {v}" for k, v in self.metrics]
-        for name, table in self.tables:
-            body = table.to_string(index=False) if len(table) else "(none)"
-            lines += ["", name, "-" * len(name), body]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.__str__()
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self.metrics
-        )
-        parts = [f"<h4>{html.escape(self.title)}</h4>", f"<table>{rows}</table>"]
-        for name, table in self.tables:
-            body = table.to_html(index=False) if len(table) else "<p>(none)</p>"
-            parts += [f"<h5>{html.escape(name)}</h5>", body]
-        return "".join(parts)
 
 
 def _fmt(x: Any, spec: str = ".3f") -> str:
@@ -321,7 +288,7 @@ class QualityReport:
         seg["passed"] = seg["checks_failed"] == 0
         return seg.reset_index()
 
-    def summary(self) -> _Summary:
+    def summary(self) -> Summary:
         """Return a printable summary (``str()``; rendered as HTML in Jupyter).
 
         Returns
@@ -362,7 +329,7 @@ class QualityReport:
         seg = frame[keep].round(3)
         fails = self.failures[["segment", "check", "reason"]]
         tops = frame[["segment", "top_variables"]]
-        return _Summary(
+        return Summary(
             f"Segment quality: {int(ov['n_segments'])} segments",
             metrics,
             [("Segments", seg), ("Failed checks", fails), ("What sets each segment apart", tops)],

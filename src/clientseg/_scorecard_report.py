@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,42 +10,13 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from clientseg._summary import Summary
+
 __all__ = ["ScoreDrift", "ScorecardReport", "psi"]
 
 #: PSI thresholds: below 0.1 stable, 0.1 to 0.25 moderate shift, above 0.25 major shift.
 PSI_THRESHOLDS = (0.1, 0.25)
 _PSI_EPS = 1e-4  # share given to an empty bin so the logarithm stays finite
-
-
-class _Summary:
-    """Plain-text and HTML rendering of a title, a metrics block and tables."""
-
-    def __init__(self, title: str, metrics: list[tuple[str, str]],
-                 tables: list[tuple[str, pd.DataFrame]]) -> None:
-        self.title = title
-        self.metrics = metrics
-        self.tables = tables
-
-    def __str__(self) -> str:
-        width = max(len(k) for k, _ in self.metrics) if self.metrics else 0
-        lines = [self.title, "=" * len(self.title)]
-        lines += [f"{k:<{width}}  {v}" for k, v in self.metrics]
-        for name, table in self.tables:
-            lines += ["", name, "-" * len(name), table.to_string(index=False)]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.__str__()
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self.metrics
-        )
-        parts = [f"<h4>{html.escape(self.title)}</h4>", f"<table>{rows}</table>"]
-        for name, table in self.tables:
-            parts += [f"<h5>{html.escape(name)}</h5>", table.to_html(index=False)]
-        return "".join(parts)
 
 
 def _rank_groups(values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -158,7 +128,7 @@ class ScorecardReport:
                  "rounding_auc_loss", "n", "n_converted"]
         return pd.DataFrame({"metric": names, "value": [float(getattr(self, k)) for k in names]})
 
-    def summary(self) -> _Summary:
+    def summary(self) -> Summary:
         """Return a printable summary (``str``) that also renders as HTML in Jupyter."""
         rate = self.n_converted / self.n if self.n else float("nan")
         metrics = [
@@ -169,7 +139,7 @@ class ScorecardReport:
             ("Hosmer-Lemeshow",
              f"{self.hosmer_lemeshow:.2f} (p = {self.hosmer_lemeshow_pvalue:.3f})"),
         ]
-        return _Summary("Scorecard evaluation", metrics,
+        return Summary("Scorecard evaluation", metrics,
                         [("Gains by decile (1 = best scores)", self.gains.round(4)),
                          ("Reliability", self.reliability.round(4))])
 
@@ -214,10 +184,10 @@ class ScoreDrift:
         return pd.DataFrame({"variable": vals.index, "psi": vals.to_numpy(),
                              "status": [psi_status(v) for v in vals.to_numpy()]})
 
-    def summary(self) -> _Summary:
+    def summary(self) -> Summary:
         """Return a printable summary that renders as HTML too."""
         metrics = [("PSI", f"{self.psi:.4f}"), ("status", self.status)]
-        return _Summary("Score drift", metrics, [("By criterion", self.to_frame().round(4)),
+        return Summary("Score drift", metrics, [("By criterion", self.to_frame().round(4)),
                                                    ("Score bins", self.table.round(4))])
 
 

@@ -23,6 +23,7 @@ from scipy.cluster.hierarchy import linkage as scipy_linkage
 from sklearn.metrics import silhouette_score
 from sklearn.utils import check_random_state
 
+from clientseg._summary import Summary
 from clientseg._validation import check_array, check_length, check_options, check_scalar
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
 from clientseg.hierarchy import WardTree
@@ -94,9 +95,14 @@ class CutResult:
         out["chosen"] = out.index == self.k
         return out
 
-    def summary(self) -> _CutSummary:
+    def summary(self) -> Summary:
         """Return a printable summary (``str`` and HTML in notebooks)."""
-        return _CutSummary(self)
+        metrics = [("chosen k", str(self.k)), ("why", self.reason), ("rule", self.rule)]
+        metrics += [(f"rows used ({name})", f"{n:,}") for name, n in self.sample_sizes.items()]
+        tables = [("Each criterion's pick", self.picks.rename("k picked").reset_index())]
+        if len(self.removed):
+            tables.append(("Removed by business constraints", self.removed))
+        return Summary(f"Where to cut: k = {self.k}", metrics, tables)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Plot every criterion against k, normalised, with the picks marked."""
@@ -107,33 +113,6 @@ class CutResult:
     def __repr__(self) -> str:
         ks = self.table.index
         return f"CutResult(k={self.k}, k_range=({ks.min()}, {ks.max()}), rule={self.rule!r})"
-
-
-class _CutSummary:
-    def __init__(self, result: CutResult) -> None:
-        self.result = result
-
-    def _picks_frame(self) -> pd.DataFrame:
-        return self.result.picks.rename("k picked").to_frame()
-
-    def __str__(self) -> str:
-        r = self.result
-        lines = [f"Chosen k = {r.k}: {r.reason}", "", "Each criterion's pick:",
-                 self._picks_frame().to_string()]
-        if len(r.removed):
-            lines += ["", "Removed by business constraints:", r.removed.to_string(index=False)]
-        if r.sample_sizes:
-            sizes = ", ".join(f"{k} = {v:,}" for k, v in r.sample_sizes.items())
-            lines += ["", f"Rows used: {sizes}"]
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        r = self.result
-        html = [f"<p><b>Chosen k = {r.k}</b>: {r.reason}</p>", self._picks_frame().to_html()]
-        if len(r.removed):
-            html += ["<p>Removed by business constraints:</p>",
-                     r.removed.to_html(index=False)]
-        return "\n".join(html)
 
 
 # --------------------------------------------------------------------------------------

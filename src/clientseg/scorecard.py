@@ -835,7 +835,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         points table in both presentations and the grade table.
         """
         check_is_fitted(self)
-        from clientseg._scorecard_report import _Summary
+        from clientseg._summary import Summary
 
         first = self._criteria[0]
         n, e = int(first.counts.sum()), int(first.events.sum())
@@ -851,7 +851,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         weights = self.weights_.reset_index().round(2)
         cols = ["criterion", "level", "points", "points_vs_typical", "contacts",
                 "conversion_rate"]
-        return _Summary("Logistic scorecard", metrics, [
+        return Summary("Logistic scorecard", metrics, [
             ("Weights (% of the points)", weights),
             ("Points", self.points_[cols].round(4)),
             ("Grades (training contacts)", self.grade_table_.round(4)),
