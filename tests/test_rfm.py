@@ -438,6 +438,20 @@ POLICY_SETS = [
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_other_engines_refuse_what_pandas_refuses(tiny_transactions, engine):
+    # One shared check of columns and window: an inverted window, missing columns.
+    frame = _engine(engine, tiny_transactions)
+    base = {"customer_id_col": "customer_id", "datetime_col": "date",
+            "monetary_value_col": "amount", "observation_period_end": "2025-06-01"}
+    with pytest.raises(InvalidParameterError,
+                       match=r"'observation_period_start' \(2025-07-01 00:00:00\) is after"):
+        rfm_table(frame, **base, observation_period_start="2025-07-01")
+    with pytest.raises(MissingColumnsError,
+                       match=r"missing 1 column: 'order' \(invoice_col\)"):
+        rfm_table(frame, **base, invoice_col="order")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("policies", POLICY_SETS)
 def test_other_engines_equal_the_pandas_path(messy_base, engine, policies):
     tx = messy_base.transactions

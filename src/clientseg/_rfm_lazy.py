@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clientseg._rfm_transactions import Policies, to_timestamp
-from clientseg._validation import check_columns
+from clientseg._rfm_transactions import Policies, analysis_window
 from clientseg.exceptions import EmptyDataError, InvalidDataError
 
 __all__: list[str] = []  # private module
@@ -83,23 +82,12 @@ def lazy_rfm_parts(
     import narwhals.stable.v2 as nw
 
     schema = lf.collect_schema()
-    check_columns(
-        pd.DataFrame(columns=list(schema.names())),
-        {
-            "customer_id_col": customer_id_col,
-            "datetime_col": datetime_col,
-            "monetary_value_col": monetary_value_col,
-            "invoice_col": invoice_col,
-        },
-        frame_param="transactions",
-    )
+    end, start = analysis_window(
+        schema.names(), customer_id_col=customer_id_col, datetime_col=datetime_col,
+        monetary_value_col=monetary_value_col, invoice_col=invoice_col,
+        observation_period_end=observation_period_end,
+        observation_period_start=observation_period_start, timezone=policies.timezone)
     tz = policies.timezone
-    end = to_timestamp(observation_period_end, param="observation_period_end", timezone=tz)
-    start = (
-        None
-        if observation_period_start is None
-        else to_timestamp(observation_period_start, param="observation_period_start", timezone=tz)
-    )
     dtype = schema[datetime_col]
     date = nw.col(datetime_col)
     if isinstance(dtype, nw.Datetime):

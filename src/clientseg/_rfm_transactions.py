@@ -178,6 +178,47 @@ def _codes_for(values: Any, *, sort: bool = True) -> tuple[np.ndarray, Any]:
     return codes.astype(np.int64, copy=False), uniques
 
 
+def analysis_window(
+    columns: Any,
+    *,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str | None,
+    invoice_col: str | None,
+    observation_period_end: Any,
+    observation_period_start: Any,
+    timezone: str | None,
+) -> tuple[pd.Timestamp, pd.Timestamp | None]:
+    """Check the named columns are among ``columns``; return the window (end, start).
+
+    Shared by the pandas and the narwhals engines, so both refuse the same inputs.
+    """
+    check_columns(
+        pd.DataFrame(columns=list(columns)),
+        {
+            "customer_id_col": customer_id_col,
+            "datetime_col": datetime_col,
+            "monetary_value_col": monetary_value_col,
+            "invoice_col": invoice_col,
+        },
+        frame_param="transactions",
+    )
+    end = to_timestamp(observation_period_end, param="observation_period_end",
+                       timezone=timezone)
+    start = (
+        None
+        if observation_period_start is None
+        else to_timestamp(observation_period_start, param="observation_period_start",
+                          timezone=timezone)
+    )
+    if start is not None and start > end:
+        raise InvalidParameterError(
+            f"Parameter 'observation_period_start' ({start}) is after "
+            f"'observation_period_end' ({end}); the window would be empty. Swap them."
+        )
+    return end, start
+
+
 def clean_lines(
     transactions: Any,
     *,
@@ -191,28 +232,12 @@ def clean_lines(
 ) -> CleanLines:
     """Apply the exclusion rules in order and return the kept lines as arrays."""
     frame = check_frame(transactions, param="transactions")
-    check_columns(
-        frame,
-        {
-            "customer_id_col": customer_id_col,
-            "datetime_col": datetime_col,
-            "monetary_value_col": monetary_value_col,
-            "invoice_col": invoice_col,
-        },
-        frame_param="transactions",
-    )
+    end, start = analysis_window(
+        frame.columns, customer_id_col=customer_id_col, datetime_col=datetime_col,
+        monetary_value_col=monetary_value_col, invoice_col=invoice_col,
+        observation_period_end=observation_period_end,
+        observation_period_start=observation_period_start, timezone=policies.timezone)
     tz = policies.timezone
-    end = to_timestamp(observation_period_end, param="observation_period_end", timezone=tz)
-    start = (
-        None
-        if observation_period_start is None
-        else to_timestamp(observation_period_start, param="observation_period_start", timezone=tz)
-    )
-    if start is not None and start > end:
-        raise InvalidParameterError(
-            f"Parameter 'observation_period_start' ({start}) is after "
-            f"'observation_period_end' ({end}); the window would be empty. Swap them."
-        )
     n = len(frame)
     ids = frame[customer_id_col]
     dates = coerce_datetime(frame[datetime_col], column=datetime_col, param="datetime_col",
