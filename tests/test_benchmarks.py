@@ -48,6 +48,8 @@ def test_ratios_compare_tools_on_the_same_stage_and_size():
     assert [r["ratio"] for r in out] == [1.0, 4.0, None]
 
 
-def test_runner_refuses_unknown_suites():
-    with pytest.raises(SystemExit):
+def test_runner_refuses_unknown_suites(capsys):
+    with pytest.raises(SystemExit) as exc:
         run_module.main(["--suite", "nope"])
+    assert exc.value.code == 2
+    assert "unknown suite(s) ['nope']" in capsys.readouterr().err

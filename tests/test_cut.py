@@ -82,7 +82,7 @@ def test_result_object(result):
     assert result.reason in text
     assert f"<h4>Where to cut: k = {result.k}</h4>" in result.summary()._repr_html_()
     assert "CutResult(k=3" in repr(result)
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'k'"):
         result.k = 5  # immutable
 
 

@@ -516,7 +516,7 @@ def test_constant_column_is_harmless_for_the_tree_and_dropped_by_the_encoder():
         enc = MixedDataEncoder().fit(df)
     assert enc.get_feature_names_out().tolist() == ["a"]
     with pytest.raises(InvalidDataError, match="Every one of the 1 column"), \
-            pytest.warns(DataQualityWarning):
+            pytest.warns(DataQualityWarning, match=r"1 numeric column\(s\) are constant"):
         MixedDataEncoder().fit(pd.DataFrame({"flat": [1.0, 1.0, 1.0]}))
 
 

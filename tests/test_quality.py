@@ -736,7 +736,7 @@ def test_the_report_is_immutable_and_hands_out_copies(small):
     seg = report.segments
     seg.loc[:, "share"] = 0.0
     assert report.segments["share"].sum() == pytest.approx(1.0)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="does not support item assignment"):
         report.thresholds["min_share"] = 0.5  # type: ignore[index]
 
 
