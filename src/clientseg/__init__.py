@@ -8,7 +8,7 @@ for benchmark runs on very large synthetic customer bases.
 when they are called.
 """
 
-from clientseg import datasets, exceptions, plotting, synth
+from clientseg import datasets, exceptions, plotting, report, synth
 from clientseg._version import __version__
 from clientseg.cut import CUT_CRITERIA, DEFAULT_CUT_CRITERIA, CutResult, select_cut
 from clientseg.hierarchy import (
@@ -30,6 +30,7 @@ from clientseg.quality import (
     segment_retention,
     segment_stability,
 )
+from clientseg.report import build_report
 from clientseg.rfm import (
     CLV_COLUMNS,
     RFM_COLUMNS,
@@ -70,10 +71,12 @@ __all__ = [
     "StabilityResult",
     "WardTree",
     "__version__",
+    "build_report",
     "datasets",
     "exceptions",
     "plotting",
     "psi",
+    "report",
     "rfm_exclusions",
     "rfm_migration",
     "rfm_table",
