@@ -1,7 +1,9 @@
 """The ``clientseg`` command.
 
 ``clientseg demo`` runs the library's main job on a built-in synthetic base and writes its
-results to a folder; ``clientseg --help`` lists the commands. Errors in what you pass are
+results to a folder; ``clientseg rfm``, ``segment``, ``score`` and ``quality`` do each step
+on the user's CSV or Parquet files (handlers in ``_cli_files.py``); ``clientseg --help``
+lists the commands. Errors in what you pass are
 reported in one line naming the flag or column, with exit status 2 and no traceback.
 """
 
@@ -9,16 +11,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+import textwrap
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 import pandas as pd
 
+from clientseg._cli_files import SUFFIXES, _column_list, _k_option, _positive_int, _Progress
 from clientseg._version import __version__
 from clientseg.exceptions import ClientsegError
 
@@ -34,30 +37,9 @@ logistic scorecards on 100 points, and segment quality checks.
 Start with `clientseg demo`: it draws a synthetic customer base whose true segments
 and conversion model are known, runs the pipeline on it and writes the results to a
 folder, so you can see what every step produces before you use your own files.
+Then run each step on your CSV or Parquet files: `clientseg rfm`, `clientseg segment`,
+`clientseg score`, `clientseg quality` (`clientseg COMMAND --help` shows an example).
 """
-
-
-class _Progress:
-    """One line per step on a terminal stream (stderr), with the elapsed time."""
-
-    def __init__(self, stream: TextIO | None) -> None:
-        self.stream = stream
-        self.t0 = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        if self.stream is not None:
-            elapsed = time.perf_counter() - self.t0
-            print(f"[{elapsed:6.1f}s] {message}", file=self.stream, flush=True)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -93,7 +75,182 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true",
                       help="do not show progress (warnings are still shown)")
     demo.set_defaults(func=_run_demo)
+    _add_file_commands(commands)
     return parser
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the epilog's line breaks; add "(default: X)" to options that have a default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (action.option_strings and action.default not in (None, False, argparse.SUPPRESS)
+                and "%(default)" not in text):
+            text += " (default: %(default)s)"
+        return text
+
+
+_FILE_HELP = (f"input file: CSV ({', '.join(SUFFIXES[:2])}) or Parquet ({SUFFIXES[2]}), "
+              f"one row per line; the format is read from the suffix")
+
+
+def _file_command(commands: Any, name: str, *, help: str, description: str, example: str,
+                  func: Any) -> argparse.ArgumentParser:
+    sub: argparse.ArgumentParser = commands.add_parser(
+        name, help=help, description=textwrap.fill(description, 79),
+        epilog=f"example:\n  {example}",
+        formatter_class=_HelpFormatter)
+    sub.add_argument("file", type=Path, metavar="FILE", help=_FILE_HELP)
+    sub.set_defaults(func=func)
+    return sub
+
+
+def _common_tail(sub: argparse.ArgumentParser, *, columns: str | None = None,
+                 seed: bool = False) -> None:
+    if columns is not None:
+        sub.add_argument("--columns", type=_column_list, metavar="A,B,...", help=columns)
+    if seed:
+        sub.add_argument("--seed", type=int, default=0,
+                         help="random seed (same seed, same file: same result)")
+    sub.add_argument("--out", type=Path, required=True, metavar="DIR",
+                     help="folder to write the CSV results to (created if needed)")
+    sub.add_argument("--quiet", action="store_true",
+                     help="do not show progress (warnings are still shown)")
+
+
+def _add_file_commands(commands: Any) -> None:
+    """Declare ``rfm``, ``segment``, ``score`` and ``quality`` (handlers in _cli_files)."""
+    from clientseg import _cli_files as files
+
+    rfm = _file_command(
+        commands, "rfm", func=files.run_rfm,
+        help="RFM table, scores and segments of a transactions file",
+        description=(
+            "Aggregate a file of transaction lines (one row per invoice line) into one row "
+            "per customer -- recency in days before --as-of, frequency (invoices), monetary "
+            "(sum of amounts) -- score each on 1..--bins and name RFM segments. Every row "
+            "left out (missing customer, after --as-of, duplicate, return...) is counted by "
+            "rule in rfm_exclusions.csv. Writes rfm_table.csv, rfm_scores.csv and "
+            "rfm_exclusions.csv."),
+        example=("clientseg rfm sales.csv --customer-id CustomerID --date InvoiceDate "
+                 "--amount Amount --invoice InvoiceNo --as-of '2011-12-09 23:59:59' "
+                 "--returns net --out rfm/"))
+    rfm.add_argument("--customer-id", required=True, metavar="COL",
+                     help="column of customer ids (lines without one are excluded, counted)")
+    rfm.add_argument("--date", required=True, metavar="COL",
+                     help="column of purchase date-times (text is parsed, e.g. 2024-03-01 "
+                          "14:05:00)")
+    rfm.add_argument("--amount", required=True, metavar="COL",
+                     help="column of line amounts (negative = return)")
+    rfm.add_argument("--invoice", metavar="COL",
+                     help="column of invoice ids; frequency counts distinct invoices "
+                          "(without it, lines)")
+    rfm.add_argument("--as-of", required=True, metavar="DATE",
+                     help="analysis date, inclusive; recency counts days to it and later "
+                          "lines are excluded. A date alone means midnight: write "
+                          "'2011-12-09 23:59:59' to keep that day")
+    rfm.add_argument("--returns", choices=("raise", "net", "drop"), default="raise",
+                     help="negative amounts: refuse them (raise), subtract them from "
+                          "monetary (net) or exclude them (drop)")
+    rfm.add_argument("--duplicates", choices=("keep", "drop", "raise"), default="keep",
+                     help="rows equal in every column to an earlier row: keep, drop or "
+                          "refuse them")
+    rfm.add_argument("--timezone", metavar="TZ",
+                     help="IANA zone (Europe/Paris, UTC) whose calendar days count; needed "
+                          "when dates carry a UTC offset")
+    rfm.add_argument("--bins", type=_positive_int, default=5, metavar="N",
+                     help="number of score levels of R, F and M (quantile bins)")
+    _common_tail(rfm)
+
+    segment = _file_command(
+        commands, "segment", func=files.run_segment,
+        help="Ward segmentation of a customer file, with an automatic number of segments",
+        description=(
+            "Segment the customers of a file (one row per customer): the chosen columns are "
+            "encoded together (numeric ones standardised, text, boolean and category ones "
+            "as categories: FAMD), a Ward hierarchy is built and cut at --k segments, chosen "
+            "from --k-min..--k-max by ten criteria when --k is auto. Writes segments.csv "
+            "(id, segment; 0 = largest) and, when automatic, cut_criteria.csv (every "
+            "criterion for every k)."),
+        example=("clientseg segment customers.csv --id customer_id "
+                 "--columns age,region,recency_days,frequency,monetary --k auto "
+                 "--consolidate --out seg/"))
+    segment.add_argument("--id", required=True, metavar="COL",
+                         help="column of customer ids (written next to each segment)")
+    segment.add_argument("--k", type=_k_option, default="auto", metavar="auto|K",
+                         help="number of segments, or auto to choose it")
+    segment.add_argument("--k-min", type=_positive_int, default=2, metavar="K",
+                         help="smallest k considered by --k auto (1 lets it answer 'no "
+                              "structure')")
+    segment.add_argument("--k-max", type=_positive_int, default=10, metavar="K",
+                         help="largest k considered by --k auto")
+    segment.add_argument("--consolidate", action="store_true",
+                         help="refine the cut with k-means started from its centres")
+    segment.add_argument("--components", type=_positive_int, default=10, metavar="N",
+                         help="number of FAMD components kept (fewer if the columns give "
+                              "fewer)")
+    _common_tail(segment, seed=True,
+                 columns="comma-separated columns to segment on (default: every column "
+                         "but --id)")
+
+    score = _file_command(
+        commands, "score", func=files.run_score,
+        help="fit a 100-point logistic scorecard on a contacts file and apply it",
+        description=(
+            "Fit a logistic scorecard on a file of contacts (one row each) whose --target "
+            "column is 1 for a converted contact and 0 otherwise: numeric criteria are cut "
+            "into bands, every level of every criterion gets points, totals run from 0 to "
+            "100 and are graded A/B/C. Writes scorecard_points.csv, scorecard_weights.csv "
+            "(% of the 100 points per criterion), scorecard.json (reload with "
+            "LogisticScorecard.from_json), scorecard.sql (the scoring as a SELECT), "
+            "grades.csv, and with --apply the points and grade of every row of another "
+            "file (scores.csv)."),
+        example=("clientseg score contacts.csv --target converted --id contact_id "
+                 "--apply prospects.parquet --out card/"))
+    score.add_argument("--target", required=True, metavar="COL",
+                       help="column holding 1 (converted) or 0")
+    score.add_argument("--id", metavar="COL",
+                       help="column of contact ids: left out of the criteria, written in "
+                            "scores.csv and scorecard.sql")
+    score.add_argument("--ridge", type=float, default=1.0, metavar="L",
+                       help="ridge penalty on the coefficients (0: plain maximum "
+                            "likelihood; more: steadier points for correlated criteria)")
+    score.add_argument("--apply", type=Path, metavar="OTHERFILE",
+                       help="CSV or Parquet file to score with the fitted card (needs the "
+                            "criteria columns; its --target column, if present, gives a "
+                            "held-out AUC)")
+    score.add_argument("--sql-table", metavar="NAME",
+                       help="table name in scorecard.sql (default: the name of FILE "
+                            "without its suffix)")
+    _common_tail(score, columns="comma-separated criteria (default: every column but "
+                                "--target and --id)")
+
+    quality = _file_command(
+        commands, "quality", func=files.run_quality,
+        help="check the quality of existing segments (size, homogeneity, separation...)",
+        description=(
+            "Check segments given in a column of a customer file: size, homogeneity, "
+            "separation, silhouette, recognisable profile, and with --value / --converted "
+            "/ --reachable their value, conversion and reach. Each measure is checked "
+            "against a documented threshold and failures are explained. Distances use the "
+            "numeric columns as given: standardise them first (or pass the columns the "
+            "segments were made from). Writes quality_checks.csv and "
+            "quality_segments.csv (every measure per segment)."),
+        example=("clientseg quality segmented.csv --labels segment --id customer_id "
+                 "--columns recency_days,frequency,monetary --value monetary --out q/"))
+    quality.add_argument("--labels", required=True, metavar="COL",
+                         help="column holding each customer's segment")
+    quality.add_argument("--id", metavar="COL", help="column of customer ids (not a criterion)")
+    quality.add_argument("--value", metavar="COL",
+                         help="column of customer value (revenue): adds the value_share check")
+    quality.add_argument("--converted", metavar="COL",
+                         help="column of 0/1 conversions: adds conversion rates per segment")
+    quality.add_argument("--reachable", metavar="COL",
+                         help="column of true/false reachability (consent): adds the "
+                              "reachable check")
+    _common_tail(quality, seed=True,
+                 columns="comma-separated columns describing the customers (default: every "
+                         "column not named by another flag)")
 
 
 def _segment_summary(base: CustomerBase) -> pd.DataFrame:
