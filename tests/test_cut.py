@@ -369,6 +369,8 @@ def test_segmenter_auto_clips_k_range_to_small_trees():
          r"'cut_options' has 1 unknown key\(s\): \['ruel'\]"),
         ({"cut_options": "silhouette"}, r"'cut_options' must be a dict of select_cut arguments"),
         ({"k_range": 5}, r"'k_range' must be a pair \(k_min, k_max\); got 5"),
+        ({"k_range": (5, 3)}, r"'k_range' is \(5, 3\): k_min is above k_max. Swap them"),
+        ({"k_range": (0, 3)}, r"'k_range' must be in \[1, inf\)"),
     ],
 )
 def test_segmenter_auto_refuses_bad_options(three, kwargs, match):

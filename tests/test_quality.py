@@ -558,7 +558,7 @@ def test_nan_in_value_is_refused(small):
     X, labels = small
     value = np.ones(len(X))
     value[5] = np.nan
-    with pytest.raises(InvalidDataError, match=r"value has 1 value that are NaN \(first at "
+    with pytest.raises(InvalidDataError, match=r"value has 1 value that is NaN \(first at "
                                                r"row 5\)"):
         cs.segment_quality(X, labels, value=value)
 
@@ -629,7 +629,7 @@ def test_unknown_threshold_names_are_refused(small):
     ({"previous_labels": ["a"] * 3}, r"previous_labels has 3 values but X has 40 rows"),
     ({"reachable": np.r_[np.ones(39), 5.0]}, r"reachable must be binary 0/1; 1 value are "
                                              r"neither \(first at row 39"),
-    ({"value": np.r_[np.ones(39), np.inf]}, r"value has 1 value that are inf \(first at row "
+    ({"value": np.r_[np.ones(39), np.inf]}, r"value has 1 value that is inf \(first at row "
                                             r"39\)"),
     ({"value": np.array(["1"] * 39 + ["x"], dtype=object)}, r"value must be numeric \("),
 ])

@@ -707,7 +707,7 @@ def test_infinite_values_are_refused(simulated):
     X, y = simulated
     bad = X.copy()
     bad.iloc[7, 2] = np.inf
-    with pytest.raises(InvalidDataError, match=r"Column 'age' \(X\) has 1 value that are inf "
+    with pytest.raises(InvalidDataError, match=r"Column 'age' \(X\) has 1 value that is inf "
                                                 r"\(first at row 7\)"):
         LogisticScorecard().fit(bad, y)
 

@@ -48,7 +48,8 @@ ERRORS = [EmptyDataError, InvalidDataError, InvalidParameterError, MissingColumn
 WARNINGS = [ConvergenceWarning, DataQualityWarning, SeparationWarning, TiedValuesWarning]
 
 
-# "1 value that are NaN" reads badly; the grammar of the verb is not what these tests check
+# The verb agrees with the count ("1 value that is", "2 values that are"); these tests check
+# the count, the problem and the fix, and accept either verb.
 ARE = r"that (?:is|are) "
 
 

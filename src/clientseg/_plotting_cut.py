@@ -33,7 +33,7 @@ def plot_cut_criteria(result: Any, *, ax: Any = None, criteria: Any = None) -> A
     -------
     matplotlib Axes
     """
-    ax = new_axes(ax, figsize=(7.5, 4.5))
+    ax = new_axes(ax, figsize=(9.0, 4.5))
     table = result.table
     names = list(result.picks.index if criteria is None else criteria)
     ks = table.index.to_numpy()
@@ -57,7 +57,9 @@ def plot_cut_criteria(result: Any, *, ax: Any = None, criteria: Any = None) -> A
     ax.set_xlabel("number of segments k")
     ax.set_ylabel("criterion, rescaled (1 = best)")
     ax.set_title("Where to cut: every criterion against k (circles: each one's pick)")
-    ax.legend(fontsize="small", ncol=2, loc="best", frameon=False)
+    # Outside the plot: ten criteria over ten k leave no empty corner for a legend.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False, borderaxespad=0.0)
     return ax
 
 

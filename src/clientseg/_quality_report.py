@@ -48,6 +48,15 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+
+def _segment_name(label: Any) -> str:
+    """Show a segment label as users wrote it: 6, not np.float64(6.0); 'gold' quoted."""
+    value = label.item() if hasattr(label, "item") else label
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return repr(value)
+
+
 def build_checks(seg: pd.DataFrame, top: pd.DataFrame, th: Mapping[str, Any],
                  stability: StabilityResult | None) -> pd.DataFrame:
     """One row per segment x check: value, threshold, passed and the reason in words."""
@@ -85,13 +94,13 @@ def build_checks(seg: pd.DataFrame, top: pd.DataFrame, th: Mapping[str, Any],
                 f"spread {ir:.2f} times the base's (maximum {t:.2f})",
                 f"spread {ir:.2f} times the base's, above the maximum of {t:.2f}: its "
                 f"customers differ almost as much as the whole base")
-        sep, near = r["separation"], r["nearest_segment"]
+        sep, near = r["separation"], _segment_name(r["nearest_segment"])
         t = th["min_separation"]
         if t is not None:
             add("separation", sep, t, True,
-                f"centre {sep:.2f} standard deviations from the nearest segment {near!r} "
+                f"centre {sep:.2f} standard deviations from the nearest segment {near} "
                 f"(minimum {t:.2f})",
-                f"centre {sep:.2f} standard deviations from the nearest segment {near!r}, "
+                f"centre {sep:.2f} standard deviations from the nearest segment {near}, "
                 f"below {t:.2f}: the two overlap")
         sil, sn = r["silhouette"], r["silhouette_n"]
         t = th["min_silhouette"]

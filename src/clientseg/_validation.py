@@ -444,7 +444,7 @@ def check_criteria_values(frame: pd.DataFrame, columns: Sequence[Any], *, param:
             bad = np.isinf(values)
             if bad.any():
                 raise InvalidDataError(
-                    f"Column {col!r} ({param}) has {_values(int(bad.sum()))} that are inf "
+                    f"Column {col!r} ({param}) has {_are(int(bad.sum()))} inf "
                     f"(first at row {_first_position(bad)}). Replace them with finite numbers "
                     f"or with NaN (missing values form their own level)."
                 )
@@ -481,7 +481,7 @@ def check_labels(
     missing = series.isna().to_numpy()
     if missing.any():
         raise InvalidDataError(
-            f"{param} has {_values(int(missing.sum()))} that are missing (first at row "
+            f"{param} has {_are(int(missing.sum()))} missing (first at row "
             f"{_first_position(missing)}). Every customer needs a segment: drop those rows "
             f"from {against} and {param}, or give them a segment of their own."
         )
@@ -529,7 +529,7 @@ def check_nonnegative(
     ):
         if bad.any():
             raise InvalidDataError(
-                f"{param} has {_values(int(bad.sum()))} that are {what} (first at row "
+                f"{param} has {_are(int(bad.sum()))} {what} (first at row "
                 f"{_first_position(bad)}). {remedy}"
             )
     return out

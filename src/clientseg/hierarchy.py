@@ -732,6 +732,13 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
             raise InvalidParameterError(
                 f"Parameter 'k_range' must be a pair (k_min, k_max); got {self.k_range!r}."
             )
+        for k in self.k_range:
+            check_scalar("k_range", k, kind=int, low=1)
+        if self.k_range[0] > self.k_range[1]:
+            raise InvalidParameterError(
+                f"Parameter 'k_range' is {tuple(self.k_range)}: k_min is above k_max. Swap "
+                f"them."
+            )
         k_hi = min(int(self.k_range[1]), max(tree.n_leaves - 1, 1))
         k_lo = min(int(self.k_range[0]), k_hi)
         options: dict[str, Any] = {
