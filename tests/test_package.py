@@ -103,7 +103,7 @@ def test_demo_runs_the_pipeline_and_agrees_with_the_base(tmp_path):
     assert "drawing a synthetic base of 1,500 customers" in err  # progress on stderr
     assert "warning (TiedValuesWarning)" in err or "Traceback" not in err
     assert (tmp_path / "summary.txt").read_text(encoding="utf-8") == out
-    for name in ("true_segments.csv", "rfm_scores.csv", "rfm_exclusions.csv",
+    for name in ("index.html", "true_segments.csv", "rfm_scores.csv", "rfm_exclusions.csv",
                  "cut_criteria.csv", "segments.csv", "quality_checks.csv",
                  "scorecard_points.csv", "scorecard_grades.csv", "scorecard.json"):
         assert (tmp_path / name).is_file(), name

@@ -310,7 +310,6 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     scorer = cs.RFMScorer(n_bins=5).fit(table)
     scores = table.join(scorer.transform(table))
     scores.to_csv(folder / "rfm_scores.csv")
-    exclusions.to_csv(folder / "rfm_exclusions.csv", index=False)
     rfm_segments = scores["segment"].value_counts().rename("customers")
     lines += ["", f"RFM: {len(table):,} customers scored; rows excluded or netted:",
               exclusions[exclusions["rows"] > 0].to_string(index=False), "",
@@ -327,21 +326,20 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     labels = segmenter.fit_predict(X)
     cut = segmenter.cut_
     assert cut is not None  # n_segments="auto" always keeps its cut
-    cut.table.to_csv(folder / "cut_criteria.csv")
     truth = base.truth.segment.reindex(customers.index)
     ari = adjusted_rand_score(truth, labels)
     pd.DataFrame({"segment": labels, "true_segment": truth}, index=customers.index).to_csv(
         folder / "segments.csv")
-    lines += ["", f"Segmentation ({segmenter.strategy_} Ward tree on {X.shape[1]} FAMD "
-              f"components, then consolidated): k = {cut.k} ({cut.reason}); true k = "
-              f"{base.truth.n_segments}; adjusted Rand index against the true segments "
-              f"{ari:.2f}."]
+    seg_line = (f"Segmentation ({segmenter.strategy_} Ward tree on {X.shape[1]} FAMD "
+                f"components, then consolidated): k = {cut.k} ({cut.reason}); true k = "
+                f"{base.truth.n_segments}; adjusted Rand index against the true segments "
+                f"{ari:.2f}.")
+    lines += ["", seg_line]
 
     progress(f"quality checks of the {cut.k} segments")
     report = cs.segment_quality(_profile_matrix(customers), labels,
                                 value=customers["monetary"].clip(lower=0),
                                 random_state=args.seed)
-    report.checks.to_csv(folder / "quality_checks.csv", index=False)
     lines += ["", "Segment quality (on the standardised behaviour and RFM columns):",
               str(report.summary())]
 
@@ -352,21 +350,33 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     train = contacts.sample(frac=0.7, random_state=args.seed)
     test = contacts.drop(train.index)
     card = cs.LogisticScorecard(ridge=1.0).fit(train[criteria], train["converted"])
-    card.points_.to_csv(folder / "scorecard_points.csv", index=False)
     grades = card.grade_table(test[criteria], test["converted"])
-    grades.to_csv(folder / "scorecard_grades.csv")
-    auc = card.evaluate(test[criteria], test["converted"]).to_frame()
+    evaluation = card.evaluate(test[criteria], test["converted"])
+    auc = evaluation.to_frame()
     true_auc = roc_auc_score(test["converted"], base.truth.conversion_probability(test))
     (folder / "scorecard.json").write_text(card.to_json(), encoding="utf-8")
     lines += ["", "Scorecard: weight of each criterion (% of the 100 points):",
               card.weights_.round(1).to_string(), "", "Grades on held-out contacts:",
               grades.to_string(), "", f"Held-out evaluation (true model's AUC "
               f"{true_auc:.3f}):", auc.to_string()]
-    lines += ["", f"Results written to {folder.resolve()}"]
+    lines += ["", f"Results written to {folder.resolve()}; open "
+              f"{folder.resolve() / 'index.html'} in a browser."]
     text = "\n".join(lines)
     (folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
+
+    progress("HTML report: figures and tables with a plain-words guide to each section")
+    cs.build_report(
+        folder, title=f"clientseg demo: {args.customers:,} synthetic customers",
+        summary_text="\n\n".join([
+            f"{base!r}: a synthetic base whose truth is known, so each result below can be "
+            f"checked against it.", seg_line,
+            f"Scorecard AUC on held-out contacts {evaluation.auc:.3f}; the true model's "
+            f"AUC on the same contacts is {true_auc:.3f}."]),
+        rfm_table=table, rfm_scores=scores, rfm_exclusions=exclusions,
+        cut=cut, segmenter=segmenter, quality=report, scorecard=card,
+        scorecard_report=evaluation, scorecard_grades=grades)
     print(text, file=out)
-    progress("done")
+    progress(f"done: {folder / 'index.html'}")
     return 0
 
 
