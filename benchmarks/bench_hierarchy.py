@@ -4,8 +4,11 @@ Stages (peers run in the same process, one after the other, on the same data):
 
 * ``exact tree``: Gaussian blobs, ``d = 8``. clientseg :func:`ward_linkage` (O(n·d) memory);
   ``fastcluster.linkage_vector(X, "ward")`` (O(n·d) memory, C++ nearest-neighbour chain);
-  ``scipy.cluster.hierarchy.linkage(X, "ward")`` (n² condensed matrix; only up to 20k).
-  Quality: ``max_rel_height_diff`` against clientseg's heights (0 up to rounding).
+  ``scipy.cluster.hierarchy.linkage(X, "ward")`` (n² condensed matrix; only up to 20k);
+  scikit-learn ``AgglomerativeClustering(6, linkage="ward")`` (scipy's tree underneath; only
+  up to 20k). Quality: ``max_rel_height_diff`` against clientseg's heights (0 up to
+  rounding); for scikit-learn, which returns labels, ``ari_vs_clientseg`` of its 6 segments
+  against clientseg's cut at 6 (1.0: the same partition).
 * ``two-stage segmenter``: a synthetic customer base (``clientseg.synth``) encoded with
   :class:`MixedDataEncoder` (FAMD, first 10 components, as HCPC's ``ncp``; encoding not
   timed), then ``HierarchicalSegmenter(6, strategy="two_stage", consolidate=True)``.
@@ -57,8 +60,10 @@ def _exact_rows(profile: str, peers: bool) -> list[dict[str, Any]]:
         rows.append(record(SUITE, "exact tree", "clientseg", size, ours, max_rel_height_diff=0.0))
         if not peers:
             continue
-        import fastcluster
-
+        try:
+            import fastcluster
+        except ImportError:  # the bench extra is not installed: no peer
+            continue
         fc = measure(fastcluster.linkage_vector, X, "ward")
         rows.append(record(SUITE, "exact tree", "fastcluster.linkage_vector", size, fc,
                            max_rel_height_diff=_rel_diff(fc.result[:, 2], ours.result[:, 2])))
@@ -68,6 +73,14 @@ def _exact_rows(profile: str, peers: bool) -> list[dict[str, Any]]:
             sp = measure(linkage, X, "ward")
             rows.append(record(SUITE, "exact tree", "scipy.linkage", size, sp,
                                max_rel_height_diff=_rel_diff(sp.result[:, 2], ours.result[:, 2])))
+            from scipy.cluster.hierarchy import fcluster
+            from sklearn.cluster import AgglomerativeClustering
+
+            sk = measure(AgglomerativeClustering(6, linkage="ward").fit_predict, X)
+            ours6 = fcluster(ours.result, 6, criterion="maxclust")
+            rows.append(record(SUITE, "exact tree", "sklearn.AgglomerativeClustering", size, sk,
+                               ari_vs_clientseg=round(float(adjusted_rand_score(ours6,
+                                                                               sk.result)), 4)))
         del X, ours
     return rows
 

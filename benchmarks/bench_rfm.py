@@ -1,14 +1,17 @@
-"""Benchmark of clientseg.rfm against the usual pandas recipe and Polars, in one process.
+"""Benchmark of clientseg.rfm against the usual pandas recipe, Polars and DuckDB, in one process.
 
 Stages (same transactions for every tool, timed one after the other):
 
 * ``rfm_table``: transaction lines -> one row per customer (last purchase, distinct invoices,
   total amount). pandas: ``groupby().agg(max, nunique, sum)``; Polars: ``group_by().agg``
-  on a Polars frame built beforehand (conversion not timed); clientseg: :func:`rfm_table`.
+  on a Polars frame built beforehand (conversion not timed); DuckDB: one ``GROUP BY`` query
+  on a table loaded beforehand (loading not timed; result fetched as a pandas frame);
+  clientseg: :func:`rfm_table`.
 * ``rfm_scores``: the same plus quintile scores. pandas: the common recipe
   ``pd.qcut(col.rank(method="first"), 5)`` (plain ``qcut`` fails on tied frequencies, and
   ranking first splits identical customers by row order); Polars: ordinal ranks cut in
-  five; clientseg: :func:`rfm_table` + :class:`RFMScorer` (tie-safe quantile edges).
+  five; DuckDB: ``NTILE(5)`` windows (which also split ties by row order); clientseg:
+  :func:`rfm_table` + :class:`RFMScorer` (tie-safe quantile edges).
 
 The stages run twice: on lines in random order, and (tag ``[synth]``) on the synthetic base
 of :mod:`clientseg.synth`, whose lines come in date order like real exports.
@@ -133,6 +136,28 @@ def polars_scores(ptx: Any) -> Any:
                           quintile("monetary"))
 
 
+# -------------------------------------------------------------------------------- DuckDB
+_DUCKDB_TABLE = f"""
+SELECT customer_id, max(date) AS last, count(DISTINCT invoice_id) AS frequency,
+       sum(amount) AS monetary,
+       date_diff('day', CAST(max(date) AS DATE), DATE '{END.date()}') AS recency_days
+FROM tx GROUP BY customer_id
+"""
+
+
+def duckdb_table(con: Any) -> pd.DataFrame:
+    return con.sql(_DUCKDB_TABLE).df()
+
+
+def duckdb_scores(con: Any) -> pd.DataFrame:
+    return con.sql(f"""
+        WITH g AS ({_DUCKDB_TABLE})
+        SELECT *, NTILE({N_BINS}) OVER (ORDER BY recency_days DESC) AS r_score,
+                  NTILE({N_BINS}) OVER (ORDER BY frequency) AS f_score,
+                  NTILE({N_BINS}) OVER (ORDER BY monetary) AS m_score
+        FROM g""").df()
+
+
 def fastest(repeats: int, fn: Any, *args: Any) -> Measurement:
     """Measure ``fn(*args)`` ``repeats`` times; keep the run with the lowest wall time."""
     runs = [measure(fn, *args) for _ in range(repeats)]
@@ -175,6 +200,20 @@ def _suite(tx: pd.DataFrame, tag: str, size: dict[str, int], repeats: int,
     rows.append(record("rfm", table_stage, "polars", size, m, customers=m.result.height))
     m = fastest(repeats, polars_scores, ptx)
     scored("polars", m, m.result["frequency"].to_numpy(), m.result["f_score"].to_numpy())
+    del ptx
+    try:
+        import duckdb
+    except ImportError:
+        return rows
+    con = duckdb.connect()
+    con.register("tx_view", tx)
+    con.execute("CREATE TABLE tx AS SELECT * FROM tx_view")  # loading is not timed
+    con.unregister("tx_view")
+    m = fastest(repeats, duckdb_table, con)
+    rows.append(record("rfm", table_stage, "duckdb", size, m, customers=len(m.result)))
+    m = fastest(repeats, duckdb_scores, con)
+    scored("duckdb", m, m.result["frequency"], m.result["f_score"])
+    con.close()
     return rows
 
 
