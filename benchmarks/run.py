@@ -3,7 +3,9 @@
 Usage::
 
     python benchmarks/run.py --profile smoke|regular|large [--suite rfm synth ...] [--peers]
-                             [--out benchmarks/results]
+                             [--plot] [--out benchmarks/results]
+
+or, from an installed clientseg, ``clientseg bench`` with the same flags.
 
 Each ``benchmarks/bench_<suite>.py`` defines ``run(profile: str, peers: bool) -> list[dict]``
 whose rows come from ``_harness.record``. In the table, ``ratio`` is a row's wall time
@@ -19,7 +21,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:
@@ -59,13 +61,19 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
     """Parse arguments, run the chosen suites, write the results; return an exit code."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", choices=PROFILES, default="smoke")
     parser.add_argument("--suite", nargs="*", default=None,
                         help=f"suites to run (default: all of {available_suites()})")
     parser.add_argument("--peers", action="store_true", help="also time the peer tools")
+    parser.add_argument("--plot", action="store_true",
+                        help="also draw the log-log figure of time against base size "
+                             "(suite 'pipeline')")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     suites = args.suite or available_suites()
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     for name in suites:
         module = importlib.import_module(f"benchmarks.bench_{name}")
-        print(f"[{time.strftime('%H:%M:%S')}] {name} ({args.profile})", flush=True)
+        print(f"[{time.strftime('%H:%M:%S')}] {name} ({args.profile})", file=err, flush=True)
         rows += module.run(args.profile, peers=args.peers)
     add_ratios(rows)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str))
     table = f"Machine: {machine()}; profile `{args.profile}`.\n\n{to_markdown(rows)}\n"
     (args.out / f"{stem}.md").write_text(table)
-    print(table)
+    print(table, file=out)
+    if args.plot:
+        if not any(r["suite"] == "pipeline" for r in rows):
+            print("--plot: the figure needs the 'pipeline' suite (sizes in a ladder); "
+                  "add it to --suite", file=err)
+            return 2
+        from benchmarks.plot_scaling import plot_scaling, scaling_slopes
+
+        figure = plot_scaling(rows, args.out / f"{stem}-scaling.png")
+        slopes = scaling_slopes([r for r in rows if r["suite"] == "pipeline"
+                                 and r["tool"] == "clientseg"])
+        print("log-log slopes: " + ", ".join(f"{k} {v:.2f}" for k, v in slopes.items()),
+              file=out)
+        print(f"figure: {figure}", file=out)
+    print(f"results: {args.out / stem}.json and .md", file=out)
     return 0
 
 
