@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import math
+import os
+import subprocess
 import sys
+import zipfile
 
 import pytest
 
+from clientseg import cli
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO))
@@ -53,3 +58,117 @@ def test_runner_refuses_unknown_suites(capsys):
         run_module.main(["--suite", "nope"])
     assert exc.value.code == 2
     assert "unknown suite(s) ['nope']" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the plot
+plot_module = importlib.import_module("benchmarks.plot_scaling")
+
+
+def _ladder(exponent: float, stage: str, c: float = 1e-6) -> list[dict]:
+    return [{"suite": "pipeline", "stage": stage, "tool": "clientseg", "n_customers": n,
+             "wall_s": c * n**exponent} for n in (10_000, 100_000, 1_000_000)]
+
+
+def test_scaling_slopes_recover_the_growth_exponent():
+    rows = _ladder(1.0, "linear", c=1e-5) + _ladder(2.0, "quadratic", c=1e-9)
+    slopes = plot_module.scaling_slopes(rows, min_fit_s=0.0)
+    assert slopes["linear"] == pytest.approx(1.0)
+    assert slopes["quadratic"] == pytest.approx(2.0)
+
+
+def test_scaling_slopes_leave_out_points_dominated_by_fixed_costs():
+    # 0.001 s at 10k is under the threshold: the slope comes from the two larger sizes only
+    rows = [{"suite": "pipeline", "stage": "s", "tool": "clientseg", "n_customers": n,
+             "wall_s": w} for n, w in ((10_000, 0.001), (100_000, 0.1), (1_000_000, 1.0))]
+    assert plot_module.scaling_slopes(rows, min_fit_s=0.05)["s"] == pytest.approx(1.0)
+    assert math.isnan(plot_module.scaling_slopes(rows, min_fit_s=0.5)["s"])
+
+
+def test_plot_scaling_writes_a_png(tmp_path):
+    peer = {"suite": "rfm", "stage": "x", "tool": "pandas", "n_customers": 5, "wall_s": 1.0}
+    rows = [*_ladder(1.0, "linear", c=1e-5), peer]
+    out = plot_module.plot_scaling(rows, tmp_path / "fig" / "scaling.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_scaling_refuses_results_without_the_suite(tmp_path):
+    rows = [{"suite": "rfm", "stage": "x", "tool": "clientseg", "n_customers": 5,
+             "wall_s": 1.0}]
+    with pytest.raises(SystemExit, match="no clientseg rows of suite 'pipeline'"):
+        plot_module.plot_scaling(rows, tmp_path / "scaling.png")
+
+
+# --------------------------------------------------------------------------- clientseg bench
+def test_clientseg_bench_runs_a_suite_and_writes_results(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["bench", "--suite", "synth", "--out", str(tmp_path)], out=out, err=err)
+    assert code == 0, err.getvalue()
+    (json_file,) = tmp_path.glob("smoke-*.json")
+    rows = json.loads(json_file.read_text())["rows"]
+    assert {r["suite"] for r in rows} == {"synth"}
+    assert "| suite | stage | tool |" in out.getvalue()
+
+
+def test_clientseg_bench_plot_draws_the_pipeline_ladder(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["bench", "--suite", "pipeline", "--plot", "--out", str(tmp_path)],
+                    out=out, err=err)
+    assert code == 0, err.getvalue()
+    (png,) = tmp_path.glob("smoke-*-scaling.png")
+    assert png.stat().st_size > 10_000
+    assert "log-log slopes:" in out.getvalue()
+
+
+def test_clientseg_bench_plot_needs_the_pipeline_suite(tmp_path):
+    err = io.StringIO()
+    code = cli.main(["bench", "--suite", "synth", "--plot", "--out", str(tmp_path)],
+                    out=io.StringIO(), err=err)
+    assert code == 2
+    assert "needs the 'pipeline' suite" in err.getvalue()
+
+
+def test_clientseg_bench_names_the_flag_of_an_unknown_suite(tmp_path):
+    err = io.StringIO()
+    code = cli.main(["bench", "--suite", "rfm", "nope", "--out", str(tmp_path)],
+                    out=io.StringIO(), err=err)
+    assert code == 2
+    message = err.getvalue()
+    assert "Flag --suite names 1 unknown suite(s) ['nope']" in message
+    assert "Traceback" not in message and not list(tmp_path.iterdir())
+
+
+def test_clientseg_bench_says_where_it_looked_when_the_suites_are_missing(monkeypatch,
+                                                                          tmp_path):
+    from clientseg import _cli_bench
+
+    monkeypatch.setattr(_cli_bench, "_CANDIDATES", (tmp_path / "a", tmp_path / "b"))
+    err = io.StringIO()
+    assert cli.main(["bench", "--out", str(tmp_path)], out=io.StringIO(), err=err) == 2
+    assert "found no benchmark suites" in err.getvalue()
+    assert str(tmp_path / "a") in err.getvalue()
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_suites_and_bench_runs_from_it(tmp_path):
+    """Build the wheel, unpack it, and run `clientseg bench` from the unpacked copy."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "w"),
+         str(REPO)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (tmp_path / "w").glob("clientseg-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        z.extractall(tmp_path / "site")
+    suites = {f"clientseg/_benchmarks/{p.name}" for p in (REPO / "benchmarks").glob("*.py")}
+    assert suites <= names
+    assert not any("/results/" in n for n in names)
+    code = ("import sys; from clientseg.cli import main; rc = main(['bench', '--suite', "
+            f"'synth', '--out', {str(tmp_path / 'out')!r}]); "
+            "print(sys.modules['benchmarks'].__path__[0]); raise SystemExit(rc)")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip().splitlines()[-1] == str(tmp_path / "site" / "clientseg" /
+                                                      "_benchmarks")
+    assert list((tmp_path / "out").glob("smoke-*.json"))

@@ -2,9 +2,10 @@
 
 ``clientseg demo`` runs the library's main job on a built-in synthetic base and writes its
 results to a folder; ``clientseg rfm``, ``segment``, ``score`` and ``quality`` do each step
-on the user's CSV or Parquet files (handlers in ``_cli_files.py``); ``clientseg --help``
-lists the commands. Errors in what you pass are
-reported in one line naming the flag or column, with exit status 2 and no traceback.
+on the user's CSV or Parquet files (handlers in ``_cli_files.py``); ``clientseg bench``
+runs the benchmark suites (``_cli_bench.py``); ``clientseg --help`` lists the commands.
+Errors in what you pass are reported in one line naming the flag or column, with exit
+status 2 and no traceback.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ and conversion model are known, runs the pipeline on it and writes the results t
 folder, so you can see what every step produces before you use your own files.
 Then run each step on your CSV or Parquet files: `clientseg rfm`, `clientseg segment`,
 `clientseg score`, `clientseg quality` (`clientseg COMMAND --help` shows an example).
+`clientseg bench` times the library, and the usual tools beside it, on synthetic bases.
 """
 
 
@@ -76,6 +78,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="do not show progress (warnings are still shown)")
     demo.set_defaults(func=_run_demo)
     _add_file_commands(commands)
+    from clientseg import _cli_bench
+
+    _cli_bench.add_parser(commands, _HelpFormatter)
     return parser
 
 
