@@ -847,3 +847,21 @@ def test_pairwise_ari_between_runs_matches_a_direct_computation():
         seen = runs[b] >= 0
         np.testing.assert_allclose(res.jaccard.iloc[b],
                                    jaccard_best_match(codes[seen], runs[b][seen], 3))
+
+
+def test_silhouette_distances_are_formed_in_blocks_not_all_at_once():
+    # 4,000 sampled rows: their whole distance matrix is 4,000² x 8 bytes = 122 MiB; formed
+    # in blocks, the silhouette's peak stays near one 64 MiB block.
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4_000, 5))
+    labels = rng.integers(0, 4, size=4_000)
+    tracemalloc.start()
+    try:
+        report = cs.segment_quality(X, labels, silhouette_sample=None, random_state=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.overall["silhouette_sample_size"] == 4_000
+    assert peak < 100 * 2**20, f"peak {peak / 2**20:.0f} MiB"

@@ -154,6 +154,10 @@ def separation(g: Geometry, mean_distance: np.ndarray) -> dict[str, Any]:
     }
 
 
+#: Memory (MiB) of one block of pairwise distances in the silhouette.
+_SILHOUETTE_BLOCK_MIB = 64
+
+
 def silhouette(
     Z: np.ndarray, codes: np.ndarray, k: int, *, sample_size: int | None,
     rng: np.random.RandomState,
@@ -162,8 +166,11 @@ def silhouette(
 
     As ``sklearn.metrics.silhouette_score(sample_size=...)``: the sample is drawn without
     replacement and silhouettes are computed within it. ``n_sampled`` counts each segment's
-    customers in the sample.
+    customers in the sample. The distances are formed in blocks of ``_SILHOUETTE_BLOCK_MIB``
+    (scikit-learn's default working memory, 1 GiB, holds a 10,000-row sample's whole
+    distance matrix at once: 760 MiB, and slower, as the blocks no longer fit in cache).
     """
+    from sklearn import config_context
     from sklearn.metrics import silhouette_samples
 
     n = codes.shape[0]
@@ -176,7 +183,8 @@ def silhouette(
     if np.count_nonzero(n_sampled) < 2:
         return {"per_segment": np.full(k, np.nan), "overall": np.nan,
                 "n_sampled": n_sampled, "sample_size": int(cs.shape[0])}
-    s = silhouette_samples(Zs, cs)
+    with config_context(working_memory=_SILHOUETTE_BLOCK_MIB):
+        s = silhouette_samples(Zs, cs)
     sums = np.bincount(cs, weights=s, minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_segment = sums / n_sampled
