@@ -55,7 +55,7 @@ def plot_scaling(rows: list[dict[str, Any]], out: Path, *, suite: str = "pipelin
     if not mine:
         raise SystemExit(f"no clientseg rows of suite {suite!r} with n_customers in the input")
     slopes = scaling_slopes(mine)
-    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9.5, 5), layout="constrained")
     markers = "osD^v<>ph*"
     for i, (stage, slope) in enumerate(slopes.items()):
         pts = sorted((r["n_customers"], r["wall_s"]) for r in mine if r["stage"] == stage)
@@ -72,7 +72,7 @@ def plot_scaling(rows: list[dict[str, Any]], out: Path, *, suite: str = "pipelin
     ax.set_ylabel("wall time (s)")
     ax.set_title(title or "clientseg: time of each stage against the size of the base")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
