@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from clientseg._plotting_common import SEGMENT_COLORS, new_axes
+from clientseg._plotting_common import (
+    CATEGORY_COLORS,
+    CUT_LINE,
+    HIGHLIGHT_COLOR,
+    PRIMARY_COLOR,
+    new_axes,
+    thousands,
+)
 
 __all__ = ["plot_cut_criteria", "plot_inertia_gains"]
 
@@ -46,13 +53,13 @@ def plot_cut_criteria(result: Any, *, ax: Any = None, criteria: Any = None) -> A
         scaled = (values - lo) / (hi - lo) if hi > lo else np.where(ok, 1.0, np.nan)
         if name in _MINIMISED:
             scaled = 1.0 - scaled
-        color = SEGMENT_COLORS[i % len(SEGMENT_COLORS)]
+        color = CATEGORY_COLORS[i % len(CATEGORY_COLORS)]  # criteria are not segments
         ax.plot(ks, scaled, marker=".", lw=1.2, color=color, label=name.replace("_", " "))
         pick = int(result.picks[name])
         if pick in table.index and np.isfinite(table.loc[pick, name]):
             ax.plot([pick], [scaled[list(ks).index(pick)]], "o", ms=9, mfc="none",
                     mec=color, mew=1.8)
-    ax.axvline(result.k, color="black", lw=1.5, ls="--", label=f"chosen k = {result.k}")
+    ax.axvline(result.k, label=f"chosen k = {result.k}", **CUT_LINE)
     ax.set_xticks(ks)
     ax.set_xlabel("number of segments k")
     ax.set_ylabel("criterion, rescaled (1 = best)")
@@ -85,10 +92,11 @@ def plot_inertia_gains(result: Any, *, ax: Any = None) -> Any:
     gains = -within.diff()  # gain of the step k-1 -> k, at k
     ks = gains.index.to_numpy()[1:]
     heights = gains.to_numpy()[1:]
-    colors = [SEGMENT_COLORS[1] if k == result.k else SEGMENT_COLORS[0] for k in ks]
+    colors = [HIGHLIGHT_COLOR if k == result.k else PRIMARY_COLOR for k in ks]
     ax.bar(ks, heights, color=colors)
     ax.set_xticks(ks)
     ax.set_xlabel("number of segments k")
     ax.set_ylabel("within-inertia gained from k − 1 to k")
-    ax.set_title(f"Inertia gains (chosen k = {result.k} highlighted)")
+    ax.set_title(f"Inertia gained by each extra segment (chosen k = {result.k} highlighted)")
+    thousands(ax.yaxis)
     return ax

@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from clientseg._plotting_common import SEGMENT_COLORS, new_axes
+from clientseg._plotting_common import (
+    ANNOTATION_SIZE,
+    DIVERGING_CMAP,
+    HIGHLIGHT_COLOR,
+    NEUTRAL_COLOR,
+    new_axes,
+    percent,
+    segment_colors,
+)
 from clientseg._quality_stability import DISSOLVED_JACCARD, STABLE_JACCARD, StabilityResult
 from clientseg.exceptions import InvalidParameterError
 
@@ -53,29 +61,34 @@ def plot_segment_map(report: Any, *, ax: Any = None, annotate: bool = True,
     if "value_index" in seg:
         y = seg["value_index"].to_numpy(dtype=float)
         ylabel = "value index (100 = base average)"
-        ax.axhline(100.0, color="0.6", lw=0.8, ls="--")
+        ax.axhline(100.0, color=NEUTRAL_COLOR, lw=0.8, ls="--")
     else:
         y = seg["silhouette"].to_numpy(dtype=float)
         ylabel = "mean silhouette"
-        ax.axhline(0.0, color="0.6", lw=0.8, ls="--")
+        ax.axhline(0.0, color=NEUTRAL_COLOR, lw=0.8, ls="--")
     counts = seg["count"].to_numpy(dtype=float)
     sizes = 2000.0 * counts / counts.max()
-    colors = [SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i in range(len(seg))]
-    edges = ["#CC0000" if name in failed else "white" for name in seg.index]
+    colors = segment_colors(seg.index)
+    edges = [HIGHLIGHT_COLOR if name in failed else "white" for name in seg.index]
     kwargs.setdefault("alpha", 0.75)
     ax.scatter(x, y, s=sizes, c=colors, edgecolors=edges, linewidths=2, **kwargs)
     if annotate:
+        from matplotlib import patheffects
+
+        halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
         for name, xi, yi in zip(seg.index, x, y, strict=True):
-            ax.annotate(str(name), (xi, yi), ha="center", va="center", fontsize=9)
+            ax.annotate(str(name), (xi, yi), ha="center", va="center",
+                        fontsize=ANNOTATION_SIZE + 1, path_effects=halo)
     ax.set_xlabel("share of customers")
     ax.set_ylabel(ylabel)
-    ax.set_title("Segment map (red edge: a check failed)")
+    ax.set_title("Segment map (bubble area: customers; red edge: a check failed)")
     ax.margins(0.15)
+    percent(ax.xaxis)
     return ax
 
 
 def plot_segment_profile(report: Any, *, ax: Any = None, max_features: int = 25,
-                         vmax: float = 10.0, cmap: str = "RdBu_r", **kwargs: Any) -> Any:
+                         vmax: float = 10.0, cmap: str = DIVERGING_CMAP, **kwargs: Any) -> Any:
     """Heatmap of v-tests: features (rows) x segments (columns), red over-, blue under-.
 
     Parameters
@@ -117,11 +130,15 @@ def plot_segment_profile(report: Any, *, ax: Any = None, max_features: int = 25,
     v = v.loc[[f for f in v.index if f in set(keep)]]
     image = ax.imshow(np.clip(v.to_numpy(dtype=float), -vmax, vmax), cmap=cmap, vmin=-vmax,
                       vmax=vmax, aspect="auto", **kwargs)
-    ax.set_xticks(range(v.shape[1]), [str(c) for c in v.columns], rotation=45, ha="right")
+    names = [str(c) for c in v.columns]
+    if max((len(nm) for nm in names), default=0) > 3:  # long names slant, numbers do not
+        ax.set_xticks(range(v.shape[1]), names, rotation=45, ha="right")
+    else:
+        ax.set_xticks(range(v.shape[1]), names)
     ax.set_yticks(range(v.shape[0]), [str(f) for f in v.index])
     ax.set_xlabel("segment")
     ax.set_ylabel("feature")
-    ax.set_title("Profile: v-tests (|v| > 2: significant)")
+    ax.set_title("Segment profile: v-test of each feature (|v| > 2: significant)")
     ax.figure.colorbar(image, ax=ax, label="v-test")
     return ax
 
@@ -168,16 +185,21 @@ def plot_segment_stability(result: Any, *, ax: Any = None, **kwargs: Any) -> Any
     mean = jac.mean(axis=0).to_numpy(dtype=float)
     low = mean - jac.min(axis=0).to_numpy(dtype=float)
     high = jac.max(axis=0).to_numpy(dtype=float) - mean
-    colors = [SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i in range(len(mean))]
+    colors = segment_colors(jac.columns)
     pos = np.arange(len(mean))
     ax.barh(pos, mean, xerr=np.vstack([low, high]), color=colors, capsize=3, **kwargs)
-    ax.axvline(STABLE_JACCARD, color="#228833", ls="--", lw=1, label="stable (0.75)")
-    ax.axvline(DISSOLVED_JACCARD, color="#CC0000", ls="--", lw=1, label="dissolved (0.5)")
+    ax.axvline(STABLE_JACCARD, color=NEUTRAL_COLOR, ls="--", lw=1.2,
+               label=f"stable (>= {STABLE_JACCARD})")
+    ax.axvline(DISSOLVED_JACCARD, color=HIGHLIGHT_COLOR, ls=":", lw=1.5,
+               label=f"dissolved (<= {DISSOLVED_JACCARD})")
     ax.set_yticks(pos, [str(c) for c in jac.columns])
+    ax.invert_yaxis()  # first segment on top, as in the other bar charts
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("mean Jaccard over refits")
     ax.set_ylabel("segment")
     ax.set_title(f"Stability: {result.n_boot} {result.method} refits of "
                  f"{result.sample_size:,} customers")
-    ax.legend(loc="lower right", fontsize=8)
+    # Beside the bars, not on them: any bar or whisker can reach the right edge.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small",
+              borderaxespad=0.0)
     return ax

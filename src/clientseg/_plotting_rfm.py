@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clientseg._plotting_common import SEGMENT_COLORS, new_axes
+from clientseg._plotting_common import (
+    ANNOTATION_SIZE,
+    PRIMARY_COLOR,
+    SECONDARY_COLOR,
+    SEQUENTIAL_CMAP,
+    new_axes,
+)
 from clientseg.exceptions import InvalidDataError
 
 __all__ = ["plot_rfm_grid", "plot_rfm_migration", "plot_segment_sizes"]
@@ -59,7 +65,7 @@ def plot_rfm_grid(
     monetary: Any = None,
     n_bins: int | None = None,
     ax: Any = None,
-    cmap: str = "Blues",
+    cmap: str = SEQUENTIAL_CMAP,
     annotate: bool = True,
 ) -> Any:
     """Draw the R×F grid: customers per cell as a heatmap, annotated with mean monetary.
@@ -114,8 +120,8 @@ def plot_rfm_grid(
     ax.set_yticks(range(1, n + 1))
     ax.set_xlabel("F score (frequency)")
     ax.set_ylabel("R score (recency)")
-    ax.set_title("Customers per R×F cell" + (" (mean monetary below)" if mean_m is not None
-                                               else ""))
+    ax.set_title("Customers per R×F cell" + (" (mean monetary value below the count)"
+                                               if mean_m is not None else ""))
     if annotate:
         top = counts.max() if counts.size else 0
         for i in range(n):  # cells of the grid (at most 99 x 99), not customers
@@ -124,7 +130,8 @@ def plot_rfm_grid(
                 if mean_m is not None and counts[i, j]:
                     text += f"\n{mean_m[i, j]:,.0f}"
                 colour = "white" if top and counts[i, j] > 0.6 * top else "black"
-                ax.text(j + 1, i + 1, text, ha="center", va="center", fontsize=8, color=colour)
+                ax.text(j + 1, i + 1, text, ha="center", va="center", fontsize=ANNOTATION_SIZE,
+                        color=colour)
     return ax
 
 
@@ -177,20 +184,23 @@ def plot_segment_sizes(
     y = np.arange(k)
     height = 0.4 if monetary is not None else 0.8
     ax.barh(y - (height / 2 if monetary is not None else 0), 100 * size_share, height=height,
-            color=SEGMENT_COLORS[0], label="customers")
+            color=PRIMARY_COLOR, label="customers")
     if monetary is not None:
         m = _aligned(monetary, scores, fn)
         total = m.sum()
         value = np.bincount(codes, weights=m, minlength=k)
         value_share = value / total if total else np.zeros(k)
-        ax.barh(y + height / 2, 100 * value_share, height=height, color=SEGMENT_COLORS[1],
+        ax.barh(y + height / 2, 100 * value_share, height=height, color=SECONDARY_COLOR,
                 label="monetary value")
-        ax.legend(loc="lower right")
+        # Beside the bars, not on them: the longest bar may be at any row.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  borderaxespad=0.0)
     ax.set_yticks(y, [str(nm) for nm in names])
     ax.invert_yaxis()
     ax.set_xlabel("Share (%)")
     ax.set_ylabel("Segment")
-    ax.set_title("Segment sizes" + (" and value" if monetary is not None else ""))
+    ax.set_title("Share of customers" + (" and of monetary value" if monetary is not None
+                                         else "") + " per segment")
     return ax
 
 
@@ -199,7 +209,7 @@ def plot_rfm_migration(
     *,
     normalize: bool = True,
     ax: Any = None,
-    cmap: str = "Purples",
+    cmap: str = SEQUENTIAL_CMAP,
     annotate: bool = True,
 ) -> Any:
     """Draw the segment migration heatmap between two snapshots.
@@ -213,10 +223,10 @@ def plot_rfm_migration(
         of counts.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
-    cmap : str, default "Purples"
+    cmap : str, default "Blues"
         Colour map.
     annotate : bool, default True
-        Write the rate (as %) or count in each cell.
+        Write the rate (as %) or count in each non-empty cell.
 
     Returns
     -------
@@ -248,13 +258,17 @@ def plot_rfm_migration(
     ax.set_yticks(range(values.shape[0]), [str(i) for i in table.index])
     ax.set_xlabel("Segment at t1")
     ax.set_ylabel("Segment at t0")
-    ax.set_title("Segment migration" + (" (row shares)" if normalize else " (customers)"))
+    ax.set_title("Segment migration from t0 to t1" + (" (share of each t0 row)" if normalize
+                                                       else " (customers)"))
     if annotate:
         top = np.nanmax(values) if values.size else 0.0
         for i in range(values.shape[0]):  # segments x segments, not customers
             for j in range(values.shape[1]):
                 v = values[i, j]
+                if not np.isfinite(v) or v == 0:
+                    continue  # empty cells stay blank, so the moves stand out
                 text = f"{100 * v:.0f}%" if normalize else f"{int(v):,}"
                 colour = "white" if top and v > 0.6 * top else "black"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
+                ax.text(j, i, text, ha="center", va="center", fontsize=ANNOTATION_SIZE,
+                        color=colour)
     return ax

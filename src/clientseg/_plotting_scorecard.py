@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from clientseg._plotting_common import SEGMENT_COLORS, new_axes
+from clientseg._plotting_common import (
+    NEUTRAL_COLOR,
+    PRIMARY_COLOR,
+    SECONDARY_COLOR,
+    new_axes,
+    percent,
+)
 
 __all__ = [
     "plot_calibration",
@@ -65,14 +71,19 @@ def plot_scorecard_points(card: Any, *, ax: Any = None, relative: bool = False,
         table = table.sort_index()
     ax = new_axes(ax, figsize=(7.0, max(3.0, 0.25 * len(table) + 1)))
     crits = list(dict.fromkeys(table["criterion"]))
-    colors = [SEGMENT_COLORS[crits.index(c) % len(SEGMENT_COLORS)] for c in table["criterion"]]
+    # Criteria alternate two tones (they are not segments): a group reads as one block.
+    tones = (PRIMARY_COLOR, SECONDARY_COLOR)
+    colors = [tones[crits.index(c) % 2] for c in table["criterion"]]
     pos = np.arange(len(table))[::-1]
     ax.barh(pos, table[col].to_numpy(), color=colors, **kwargs)
     ax.set_yticks(pos, [f"{c}: {lv}" for c, lv in zip(table["criterion"], table["level"],
                                                        strict=True)])
+    ax.set_ylim(-0.6, len(table) - 0.4)
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel("points relative to the typical contact" if relative else "points")
-    ax.set_title("Scorecard points per level")
+    ax.set_ylabel("criterion: level")
+    ax.set_title("Points of each level" + (" (relative to the typical contact)" if relative
+                                           else " (a contact's score is the sum)"))
     return ax
 
 
@@ -80,10 +91,12 @@ def plot_scorecard_weights(card: Any, *, ax: Any = None, **kwargs: Any) -> Any:
     """Horizontal bars: each criterion's share of the 100 points (%), largest on top."""
     weights = card.weights_.sort_values()
     ax = new_axes(ax)
-    ax.barh(np.arange(len(weights)), weights.to_numpy(), color=SEGMENT_COLORS[0], **kwargs)
+    ax.barh(np.arange(len(weights)), weights.to_numpy(), color=PRIMARY_COLOR, **kwargs)
     ax.set_yticks(np.arange(len(weights)), [str(i) for i in weights.index])
+    ax.set_ylim(-0.6, len(weights) - 0.4)
     ax.set_xlabel("weight (% of the points)")
-    ax.set_title("Criterion weights")
+    ax.set_ylabel("criterion")
+    ax.set_title("Weight of each criterion (share of the 100 points)")
     return ax
 
 
@@ -93,11 +106,14 @@ def plot_gains(report: Any, *, ax: Any = None, **kwargs: Any) -> Any:
     ax = new_axes(ax)
     x = np.concatenate([[0.0], g["cum_share"].to_numpy()])
     y = np.concatenate([[0.0], g["cum_capture"].to_numpy()])
+    kwargs.setdefault("color", PRIMARY_COLOR)
     ax.plot(x, y, marker="o", label=f"scorecard (AUC {report.auc:.3f})", **kwargs)
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
+    ax.plot([0, 1], [0, 1], linestyle="--", color=NEUTRAL_COLOR, label="random order")
     ax.set_xlabel("share of contacts (best scores first)")
     ax.set_ylabel("share of conversions captured")
-    ax.set_title("Cumulative gains")
+    ax.set_title("Cumulative gains: conversions found, best scores first")
+    percent(ax.xaxis)
+    percent(ax.yaxis)
     ax.legend(loc="lower right")
     return ax
 
@@ -106,11 +122,14 @@ def plot_lift(report: Any, *, ax: Any = None, **kwargs: Any) -> Any:
     """Lift by decile (conversion rate of the decile over the base rate)."""
     g = report.gains
     ax = new_axes(ax)
-    ax.bar(g["decile"].to_numpy(), g["lift"].to_numpy(), color=SEGMENT_COLORS[0], **kwargs)
-    ax.axhline(1.0, linestyle="--", color="grey")
+    deciles = g["decile"].to_numpy()
+    ax.bar(deciles, g["lift"].to_numpy(), color=PRIMARY_COLOR, **kwargs)
+    ax.axhline(1.0, linestyle="--", color=NEUTRAL_COLOR, label="base rate (lift 1)")
+    ax.set_xticks(deciles)
     ax.set_xlabel("decile (1 = best scores)")
-    ax.set_ylabel("lift")
-    ax.set_title("Lift by decile")
+    ax.set_ylabel("lift (decile's conversion rate / base rate)")
+    ax.set_title("Lift by score decile")
+    ax.legend(loc="upper right", frameon=False)
     return ax
 
 
@@ -119,11 +138,14 @@ def plot_calibration(report: Any, *, ax: Any = None, **kwargs: Any) -> Any:
     r = report.reliability
     ax = new_axes(ax)
     top = float(max(r["predicted"].max(), r["observed"].max()))
-    ax.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
+    ax.plot([0, top], [0, top], linestyle="--", color=NEUTRAL_COLOR, label="perfect calibration")
+    kwargs.setdefault("color", PRIMARY_COLOR)
     ax.plot(r["predicted"], r["observed"], marker="o", label="scorecard", **kwargs)
     ax.set_xlabel("mean predicted conversion probability")
     ax.set_ylabel("observed conversion rate")
-    ax.set_title(f"Calibration (Brier {report.brier:.4f})")
+    ax.set_title(f"Calibration: observed against predicted (Brier {report.brier:.4f})")
+    percent(ax.xaxis)
+    percent(ax.yaxis)
     ax.legend(loc="upper left")
     return ax
 
@@ -135,12 +157,12 @@ def plot_score_distribution(report: Any, *, ax: Any = None, bins: int = 20,
     y = np.asarray(report.y)
     ax = new_axes(ax)
     edges = np.histogram_bin_edges(scores, bins=bins)
-    for value, label, color in ((0, "not converted", SEGMENT_COLORS[0]),
-                                (1, "converted", SEGMENT_COLORS[1])):
+    for value, label, color in ((0, "not converted", PRIMARY_COLOR),
+                                (1, "converted", SECONDARY_COLOR)):
         ax.hist(scores[y == value], bins=edges, density=True, alpha=0.55, color=color,
                 label=label, **kwargs)
-    ax.set_xlabel("score")
-    ax.set_ylabel("density")
-    ax.set_title(f"Score distribution by outcome (KS {report.ks:.3f})")
-    ax.legend()
+    ax.set_xlabel("score (points out of 100)")
+    ax.set_ylabel("density (share of the group per point)")
+    ax.set_title(f"Scores of converted and unconverted contacts (KS {report.ks:.3f})")
+    ax.legend(loc="best", frameon=False)
     return ax
