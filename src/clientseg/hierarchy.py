@@ -35,6 +35,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clientseg._hierarchy_encoding import MixedDataEncoder
+from clientseg._hierarchy_stream import StreamingMixin
 from clientseg._hierarchy_ward import ward_merges
 from clientseg._validation import check_array, check_length, check_options, check_scalar
 from clientseg.exceptions import (
@@ -488,7 +489,7 @@ def _micro_clusters(X: np.ndarray, w: np.ndarray, n_micro: int, random_state: An
     return _Micro(centroids, mass, labels, within)
 
 
-class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
+class HierarchicalSegmenter(StreamingMixin, ClusterMixin, BaseEstimator):
     """Ward hierarchical segmentation, exact or two-stage, with optional consolidation.
 
     Parameters
@@ -547,6 +548,13 @@ class HierarchicalSegmenter(ClusterMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame with string column names.
+    micro_centers_, micro_segments_, encoder_, n_rows_, sample_, sample_index_ :
+        Only after :meth:`fit_stream` (bases beyond memory, read chunk by chunk): the
+        micro-cluster centres rows are assigned to, the segment of each micro-cluster, the
+        encoder learned from the chunks (or None), the number of rows read, and the
+        reservoir sample (encoded) with its places in the stream. ``labels_`` and
+        ``micro_labels_`` then hold the sample's rows only; :meth:`labels_stream` labels
+        every row. See ``docs/user_guide/scale.md``.
 
     Notes
     -----
