@@ -13,6 +13,7 @@ are in :data:`SEGMENT_PARAMETERS` and the conversion model in :data:`CONVERSION_
 Randomness is drawn per block of 10,000 customers (or contacts) from seeds spawned from
 ``random_state``, so a base depends only on ``(n_customers, n_segments, start, end,
 n_contacts, random_state, messy)``: ``chunk_size`` changes the memory used, never the data.
+:func:`write_customer_base` writes a base larger than memory to Parquet, chunk by chunk.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from clientseg._synth_messy import MESSY_SHARES, inject_mess
+from clientseg._synth_parquet import ParquetBase, write_customer_base
 from clientseg._validation import check_scalar
 from clientseg.exceptions import InvalidParameterError
 
@@ -36,8 +38,10 @@ __all__ = [
     "BaseChunk",
     "CustomerBase",
     "GroundTruth",
+    "ParquetBase",
     "iter_customer_base",
     "make_customer_base",
+    "write_customer_base",
 ]
 
 _BLOCK = 10_000  # customers (or contacts) per random-number block: fixes the data
