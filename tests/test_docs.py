@@ -1,0 +1,134 @@
+"""The docs as users read them: examples that run, an API reference that matches the code.
+
+The ```python blocks of the getting-started page, of the README and of the self-contained
+user guides are executed in order, in one namespace per page, at a small size (the
+customer count written in the page is swapped for a small one), so the pages never rot.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from clientseg.exceptions import ClientsegWarning
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+PUBLIC_MODULES = ("synth", "datasets", "rfm", "hierarchy", "cut", "scorecard", "quality",
+                  "plotting", "report", "exceptions")
+SMALL = "3_000"
+
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def python_blocks(path: Path) -> list[str]:
+    """The ```python code blocks of a Markdown file, in order."""
+    return _BLOCK.findall(path.read_text(encoding="utf-8"))
+
+
+def run_page(path: Path, size: str, tmp_path: Path, monkeypatch) -> dict:
+    """Run a page's blocks in order in one namespace, at ``SMALL`` customers, in tmp_path.
+
+    The page's own warnings (ties in RFM scores, ...) are library warnings it explains;
+    any other warning fails the test.
+    """
+    blocks = python_blocks(path)
+    assert blocks, f"{path.name} has no python block"
+    code = "\n".join(blocks)
+    assert size in code, f"{path.name} no longer draws {size} customers: update this test"
+    code = code.replace(size, SMALL)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__docs__"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, str(path), "exec"), namespace)
+    others = [w for w in caught if not issubclass(w.category, ClientsegWarning)]
+    assert not others, [f"{w.category.__name__}: {w.message}" for w in others]
+    return namespace
+
+
+# ---------------------------------------------------------------------- pages that run
+
+
+def test_getting_started_runs_from_top_to_bottom(tmp_path, monkeypatch, capsys):
+    ns = run_page(DOCS / "getting_started.md", "20_000", tmp_path, monkeypatch)
+    out = capsys.readouterr().out
+    assert ns["seg"].n_segments_ >= 2 and ns["seg"].cut_.reason in out
+    assert ns["card"].weights_.sum() == pytest.approx(100.0)
+    assert ns["sql"].startswith('SELECT "contact_id"')
+    assert (tmp_path / "my-first-report" / "index.html").is_file()
+    assert ns["path"] == Path("my-first-report") / "index.html"
+
+
+def test_readme_example_runs(tmp_path, monkeypatch, capsys):
+    ns = run_page(REPO / "README.md", "50_000", tmp_path, monkeypatch)
+    assert ns["seg"].cut_.reason in capsys.readouterr().out
+
+
+def test_report_guide_example_runs(tmp_path, monkeypatch):
+    run_page(DOCS / "user_guide" / "report.md", "5_000", tmp_path, monkeypatch)
+    assert (tmp_path / "report" / "index.html").is_file()
+
+
+def test_the_demo_options_the_page_names_exist(capsys):
+    from clientseg import cli
+
+    text = (DOCS / "getting_started.md").read_text(encoding="utf-8")
+    assert "clientseg demo --out clientseg-demo" in text
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["demo", "--help"])
+    assert exc.value.code == 0
+    help_text = capsys.readouterr().out
+    for option in re.findall(r"`(--[a-z-]+)`", text):
+        assert option in help_text, f"getting_started.md names {option}, not in demo --help"
+
+
+# -------------------------------------------------------------------- the API reference
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_each_public_module_has_an_api_page(name):
+    page = DOCS / "api" / f"{name}.md"
+    assert page.is_file(), f"docs/api/{name}.md is missing"
+    assert f"::: clientseg.{name}\n" in page.read_text(encoding="utf-8")
+
+
+def test_every_public_module_is_in_the_api_reference():
+    import clientseg
+
+    src = Path(clientseg.__file__).parent
+    modules = {p.stem for p in src.glob("*.py") if not p.stem.startswith("_")}
+    assert modules - {"__init__", "cli"} == set(PUBLIC_MODULES)
+
+
+def test_the_nav_holds_getting_started_and_every_api_page():
+    config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "getting_started.md" in config
+    for name in PUBLIC_MODULES:
+        assert f"api/{name}.md" in config
+    assert "(getting_started.md)" in (DOCS / "index.md").read_text(encoding="utf-8")
+
+
+def test_the_docs_site_builds_without_a_warning(tmp_path):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings_handlers.python")
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
+         str(REPO / "mkdocs.yml"), "-d", str(tmp_path / "site")],
+        capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-3000:]
+    # each module's page documents exactly its __all__ (filters: public in mkdocs.yml)
+    for name in PUBLIC_MODULES:
+        html = (tmp_path / "site" / "api" / name / "index.html").read_text(encoding="utf-8")
+        shown = set(re.findall(rf'id="clientseg\.{name}\.(\w+)"', html))
+        module = importlib.import_module(f"clientseg.{name}")
+        assert shown == set(module.__all__), (
+            f"api/{name}: missing {sorted(set(module.__all__) - shown)}, "
+            f"extra {sorted(shown - set(module.__all__))}")
