@@ -470,7 +470,8 @@ def _segmentation_section(tables: _Tables, *, cut: CutResult | None,
             lambda ax: plotting.plot_dendrogram(segmenter, ax=ax, truncate=truncate),
             figsize=(9.0, 4.8),
             caption=f"Dendrogram (at most {truncate} leaves; a leaf labelled (n) stands for "
-                    f"n merged groups) with the cut and the inertia gain of each split"))
+                    f"n customers; each segment in its colour, as in the segment map) with the "
+                    f"cut and the inertia gain of each split"))
     return section
 
 
