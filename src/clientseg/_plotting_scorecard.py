@@ -82,8 +82,7 @@ def plot_scorecard_points(card: Any, *, ax: Any = None, relative: bool = False,
     ax.axvline(0.0, color="black", linewidth=0.8)
     ax.set_xlabel("points relative to the typical contact" if relative else "points")
     ax.set_ylabel("criterion: level")
-    ax.set_title("Points of each level" + (" (relative to the typical contact)" if relative
-                                           else " (a contact's score is the sum)"))
+    ax.set_title("Points of each level" + (" vs the typical contact" if relative else ""))
     return ax
 
 
