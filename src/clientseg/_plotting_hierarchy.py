@@ -197,7 +197,11 @@ def plot_dendrogram(
         xlabel += (f"\nmicro-clusters of the {parts.n_rows:,} customers; "
                    f"(n): customers under a leaf")
     elif p < n:
-        xlabel += "; (n): leaves under a truncated leaf"
+        if parts.n_rows is not None:
+            unit = "customers"  # a segmenter's exact tree: one leaf per customer
+        else:
+            unit = "leaves" if np.all(mass[:n] == 1.0) else "weight"
+        xlabel += f"; (n): {unit} under a truncated leaf"
     ax.set_xlabel(xlabel)
     title = "Ward tree"
     if k is not None:
