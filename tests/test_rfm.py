@@ -458,7 +458,7 @@ def test_other_engines_equal_the_pandas_path(messy_base, engine, policies):
     kw = {"invoice_col": "invoice_id", "observation_period_end": messy_base.truth.as_of,
           **policies}
     expected = table_of(tx, **kw)
-    got = table_of(_engine(engine, tx), **kw)
+    got = table_of(_engine(engine, tx), **kw, output="pandas")
     pd.testing.assert_frame_equal(got, expected, check_index_type=False, check_dtype=False)
     pd.testing.assert_frame_equal(rfm_exclusions(got), rfm_exclusions(expected))
     assert got.attrs["clientseg.rfm"]["netted_returns"]["rows"] == \
@@ -469,7 +469,8 @@ def test_other_engines_equal_the_pandas_path(messy_base, engine, policies):
 def test_other_engines_without_invoices_and_time_zones(tiny_transactions, tz_aware_transactions,
                                                        engine):
     expected = table_of(tiny_transactions)
-    pd.testing.assert_frame_equal(table_of(_engine(engine, tiny_transactions)), expected,
+    pd.testing.assert_frame_equal(table_of(_engine(engine, tiny_transactions), output="pandas"),
+                                  expected,
                                   check_index_type=False, check_dtype=False)
     aware = _engine(engine, tz_aware_transactions)
     if engine == "duckdb":  # DuckDB converts only to the zone of its connection
@@ -477,7 +478,8 @@ def test_other_engines_without_invoices_and_time_zones(tiny_transactions, tz_awa
                            r"cannot run this RFM aggregation in its engine"):
             table_of(aware, timezone="Europe/Paris")
     else:
-        pd.testing.assert_frame_equal(table_of(aware, timezone="Europe/Paris"), expected,
+        pd.testing.assert_frame_equal(table_of(aware, timezone="Europe/Paris", output="pandas"),
+                                      expected,
                                       check_index_type=False, check_dtype=False)
     with pytest.raises(InvalidDataError, match=r"'date' \(datetime_col\) is time-zone aware "
                        r"\((Europe/Paris|Etc/UTC)\)\. Pass timezone='UTC'"):

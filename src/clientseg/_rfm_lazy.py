@@ -1,7 +1,7 @@
 """Internals of :mod:`clientseg.rfm`: the RFM aggregation on any narwhals-supported engine.
 
-For frames that are not pandas (Polars eager or lazy, DuckDB relations, PyArrow tables;
-other narwhals backends such as Dask are untested), :func:`lazy_rfm_parts` expresses the
+For frames that are not pandas (Polars eager or lazy, DuckDB relations, PyArrow tables,
+Dask DataFrames; all tested), :func:`lazy_rfm_parts` expresses the
 same exclusion rules and aggregation with narwhals expressions, so the engine does the work
 where the data live; only one row per customer (and a handful of counts) comes back to
 pandas. Row positions do not exist in lazy engines, so the messages of ``"raise"``
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clientseg._backends import to_narwhals
 from clientseg._rfm_transactions import Policies, analysis_window
 from clientseg.exceptions import EmptyDataError, InvalidDataError
 
@@ -24,7 +25,6 @@ __all__: list[str] = []  # private module
 _RULE = "__clientseg_rule"
 _DATE = "__clientseg_date"
 _PDATE = "__clientseg_purchase_date"
-_PINV = "__clientseg_purchase_invoice"
 _AMT = "__clientseg_amount"
 _PURCH = "__clientseg_purchase"
 _RET = "__clientseg_returned"
@@ -47,12 +47,8 @@ class LazyParts:
 
 def as_narwhals(native: Any) -> Any:
     """Return a narwhals LazyFrame for a supported native frame, else None."""
-    import narwhals.stable.v2 as nw
-
-    frame = nw.from_native(native, pass_through=True)
-    if frame is native:
-        return None
-    return frame.lazy()
+    frame = to_narwhals(native)
+    return None if frame is None else frame.lazy()
 
 
 def _count(n: Any) -> int:
@@ -205,8 +201,6 @@ def lazy_rfm_parts(
         purchase.cast(nw.Int64).alias(_PURCH),
         nw.when(~purchase).then(amt).otherwise(0.0).alias(_RET),
     ]
-    if invoice_col is not None:
-        columns.append(nw.when(purchase).then(nw.col(invoice_col)).alias(_PINV))
     aggs = [
         nw.col(_PDATE).max().alias("last"),
         nw.col(_PDATE).min().alias("first"),
@@ -215,8 +209,6 @@ def lazy_rfm_parts(
         nw.col(_PURCH).sum().alias("purchases"),
         nw.col(_RET).sum().alias("returned"),
     ]
-    if invoice_col is not None:
-        aggs.append(nw.col(_PINV).n_unique().alias("distinct"))
     per = (kept.with_columns(*columns).group_by(customer_id_col).agg(*aggs)
            .collect().to_pandas())
     if per.empty:
@@ -232,8 +224,15 @@ def lazy_rfm_parts(
     monetary = per["monetary"].to_numpy(dtype=float)
     returned = per["returned"].to_numpy(dtype=float)
     if invoice_col is not None:
-        # n_unique counts the null that non-purchase lines put in the purchase-invoice column
-        frequency = per["distinct"].to_numpy(dtype=np.int64) - (rows > purchases)
+        # distinct purchase invoices per customer by two group-bys, not n_unique: narwhals'
+        # Dask n_unique adds up the distinct counts of each partition
+        pairs = (kept.filter(purchase).select(customer_id_col, invoice_col)
+                 .group_by(customer_id_col, invoice_col).agg(nw.len().alias("lines"))
+                 .group_by(customer_id_col).agg(nw.len().alias("distinct"))
+                 .collect().to_pandas())
+        where = pd.Index(pairs[customer_id_col]).get_indexer(per[customer_id_col])
+        distinct = pairs["distinct"].to_numpy(dtype=np.int64)
+        frequency = np.where(where >= 0, distinct[np.maximum(where, 0)], 0)
     else:
         frequency = purchases
     has = purchases > 0

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clientseg._backends import native_pandas
 from clientseg._validation import (
     _are,
     _first_position,
@@ -230,8 +231,13 @@ def clean_lines(
     observation_period_start: Any,
     policies: Policies,
 ) -> CleanLines:
-    """Apply the exclusion rules in order and return the kept lines as arrays."""
-    frame = check_frame(transactions, param="transactions")
+    """Apply the exclusion rules in order and return the kept lines as arrays.
+
+    Frames of other engines (Polars, DuckDB, PyArrow, Dask) are computed to pandas first:
+    the callers that come here need the lines (:func:`to_clv_summary`); ``rfm_table``
+    aggregates them in their engine instead.
+    """
+    frame = check_frame(native_pandas(transactions), param="transactions")
     end, start = analysis_window(
         frame.columns, customer_id_col=customer_id_col, datetime_col=datetime_col,
         monetary_value_col=monetary_value_col, invoice_col=invoice_col,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -219,25 +220,132 @@ def literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _case(card: LogisticScorecard, i: int) -> str:
+@dataclass(frozen=True)
+class CaseRules:
+    """The points of one criterion as ordered rules: what SQL and narwhals both evaluate.
+
+    ``missing`` applies first (null values; None gives null points), then, for a numeric
+    criterion, ``bands``: the first ``(edge, points)`` with ``value < edge``; for a
+    categorical one, ``levels``: the first ``(values, points)`` holding the value; then
+    ``otherwise`` (None gives null points). This is :meth:`Criterion.encode` followed by
+    ``handle_unseen``, written as a ``CASE``.
+    """
+
+    name: str
+    kind: str
+    missing: float | None
+    bands: list[tuple[float, float]]
+    levels: list[tuple[list[Any], float]]
+    otherwise: float | None
+    known: list[Any]  # every categorical value met at fit time
+
+
+def case_rules(card: LogisticScorecard, i: int) -> CaseRules:
+    """Return the points rules of criterion ``i`` of a fitted card."""
     crit = card._criteria[i]
     pts = card._points[i]
-    col = quote_ident(crit.name)
-    unseen = "NULL" if card.handle_unseen == "error" else _number(pts[card._unseen_level(crit)])
-    missing = unseen if crit.missing_level is None else _number(pts[crit.missing_level])
-    parts = [f"CASE WHEN {col} IS NULL THEN {missing}"]
+    unseen = None if card.handle_unseen == "error" else float(pts[card._unseen_level(crit)])
+    missing = unseen if crit.missing_level is None else float(pts[crit.missing_level])
+    bands: list[tuple[float, float]] = []
+    levels: list[tuple[list[Any], float]] = []
     if crit.kind == "numeric":
         for band, edge in enumerate(crit.edges):
-            lev = int(crit.band_to_level[band])
-            parts.append(f"WHEN {col} < {_float_literal(edge)} THEN {_number(pts[lev])}")
-        parts.append(f"ELSE {_number(pts[int(crit.band_to_level[len(crit.edges)])])} END")
+            bands.append((float(edge), float(pts[int(crit.band_to_level[band])])))
+        otherwise: float | None = float(pts[int(crit.band_to_level[len(crit.edges)])])
     else:
-        for lev, values in enumerate(crit.values):
-            if values:
-                listed = ", ".join(literal(v) for v in values)
-                parts.append(f"WHEN {col} IN ({listed}) THEN {_number(pts[lev])}")
-        parts.append(f"ELSE {unseen} END")
+        levels = [(list(values), float(pts[lev]))
+                  for lev, values in enumerate(crit.values) if values]
+        otherwise = unseen
+    known = [v for values, _ in levels for v in values]
+    return CaseRules(crit.name, crit.kind, missing, bands, levels, otherwise, known)
+
+
+def _case(card: LogisticScorecard, i: int) -> str:
+    rules = case_rules(card, i)
+    col = quote_ident(rules.name)
+
+    def num(v: float | None) -> str:
+        return "NULL" if v is None else _number(v)
+
+    parts = [f"CASE WHEN {col} IS NULL THEN {num(rules.missing)}"]
+    for edge, pts in rules.bands:
+        parts.append(f"WHEN {col} < {_float_literal(edge)} THEN {num(pts)}")
+    for values, pts in rules.levels:
+        listed = ", ".join(literal(v) for v in values)
+        parts.append(f"WHEN {col} IN ({listed}) THEN {num(pts)}")
+    parts.append(f"ELSE {num(rules.otherwise)} END")
     return " ".join(parts)
+
+
+# ----------------------------------------------------------------------------- narwhals
+
+
+def _comparable(values: list[Any], dtype: Any) -> list[Any]:
+    """Keep the values an engine column of ``dtype`` can be compared with (others never match)."""
+    import narwhals.stable.v2 as nw
+
+    plain = [v.item() if isinstance(v, np.generic) else v for v in values]
+    if dtype == nw.String or isinstance(dtype, nw.Categorical | nw.Enum):
+        return [v for v in plain if isinstance(v, str)]
+    if dtype == nw.Boolean:
+        return [v for v in plain if isinstance(v, bool)]
+    if dtype.is_numeric():
+        return [v for v in plain if isinstance(v, int | float) and not isinstance(v, bool)]
+    return plain
+
+
+def _column(rules: CaseRules, dtype: Any) -> tuple[Any, Any]:
+    """Return the column as the rules compare it, and its missing mask (null, or NaN)."""
+    import narwhals.stable.v2 as nw
+
+    col = nw.col(rules.name)
+    missing = col.is_null()
+    if dtype.is_float():
+        missing = missing | col.is_nan()
+    if isinstance(dtype, nw.Categorical | nw.Enum):
+        col = col.cast(nw.String)
+    return col, missing
+
+
+def _lit(v: float | None) -> Any:
+    import narwhals.stable.v2 as nw
+
+    return nw.lit(None, dtype=nw.Float64) if v is None else nw.lit(v, dtype=nw.Float64)
+
+
+def points_expr(rules: CaseRules, dtype: Any) -> Any:
+    """Build a narwhals expression of the criterion's points (the ``CASE`` of :func:`_case`)."""
+    col, missing = _column(rules, dtype)
+    expr: Any = _when_chain(missing, _lit(rules.missing))
+    for edge, pts in rules.bands:
+        expr = expr.when(col < edge).then(_lit(pts))
+    for values, pts in rules.levels:
+        usable = _comparable(values, dtype)
+        if usable:
+            expr = expr.when(col.is_in(usable)).then(_lit(pts))
+    return expr.otherwise(_lit(rules.otherwise))
+
+
+def _when_chain(condition: Any, value: Any) -> Any:
+    import narwhals.stable.v2 as nw
+
+    return nw.when(condition).then(value)
+
+
+def unseen_expr(card: LogisticScorecard, i: int, dtype: Any) -> Any:
+    """Build a boolean expression: the value was not met at fit time (``Criterion.encode``).
+
+    None when no value can be unseen (a numeric criterion that met missing values).
+    """
+    rules = case_rules(card, i)
+    col, missing = _column(rules, dtype)
+    unseen: Any = None
+    if rules.kind == "categorical":
+        usable = _comparable(rules.known, dtype)
+        unseen = ~missing & ~col.is_in(usable) if usable else ~missing
+    if card._criteria[i].missing_level is None:
+        unseen = missing if unseen is None else unseen | missing
+    return unseen
 
 
 def to_sql(card: LogisticScorecard, *, table: Any, id_col: str | None, suffix: str,
@@ -272,3 +380,180 @@ def to_sql(card: LogisticScorecard, *, table: Any, id_col: str | None, suffix: s
              for t, lab in zip(card.grade_cutoffs_, labels, strict=False) if np.isfinite(t)]
     grade = " ".join(["CASE", *whens, f"ELSE {literal(str(labels[-1]))} END"])
     return (f"SELECT *, {grade} AS {quote_ident(grade_col)}\nFROM (\n{query}\n) AS scored")
+
+
+def unseen_message(counts: dict[str, int], handle_unseen: str) -> str:
+    """Write the warning for values not seen at fit time (counts per criterion)."""
+    listed = ", ".join(f"{k!r}: {v:,}" for k, v in counts.items())
+    return (
+        f"X has values not seen at fit time in {len(counts)} criterion(s) ({listed} rows); "
+        f"they were scored as handle_unseen={handle_unseen!r} says. Check for new "
+        f"categories, or refit the scorecard on recent contacts."
+    )
+
+
+def unseen_error(name: str, n: int, first: int, value: Any) -> InvalidDataError:
+    """Build the error of ``handle_unseen="error"`` (a count, the first row, its value)."""
+    return InvalidDataError(
+        f"Column {name!r} (X) has {n:,} value(s) not seen at fit time (first at row "
+        f"{first}: {value!r}). Pass handle_unseen='other', 'reference' or 'lowest' to score "
+        f"them, or refit on data that include them."
+    )
+
+
+def _criteria_schema(card: LogisticScorecard, frame: Any) -> dict[str, Any]:
+    """Check the criteria columns are in the frame; return their engine dtypes."""
+    from clientseg._validation import check_columns
+
+    schema = frame.collect_schema()
+    check_columns(pd.DataFrame(columns=schema.names()),
+                  {f"criteria_[{i}]": c for i, c in enumerate(card.criteria_)},
+                  frame_param="X")
+    return {c: schema[c] for c in card.criteria_}
+
+
+def _is_inf(name: str) -> Any:
+    import narwhals.stable.v2 as nw
+
+    return nw.col(name).cast(nw.Float64).abs() == float("inf")
+
+
+def _first_true(frame: Any, expr: Any) -> int:
+    flags = frame.select(expr.alias("flag"))["flag"].to_numpy()
+    return int(np.flatnonzero(flags)[0])
+
+
+def check_eager(card: LogisticScorecard, frame: Any, dtypes: dict[str, Any],
+                *, stacklevel: int) -> dict[str, int]:
+    """Apply the pandas path's checks to an eager engine frame; return the unseen counts.
+
+    All-missing criteria and numeric infinities are refused, and values not seen at fit
+    time are counted (warned about, or refused under ``handle_unseen="error"``), with the
+    messages of the pandas path. Lazy frames skip this: nothing is computed in the call.
+    """
+    import warnings
+
+    import narwhals.stable.v2 as nw
+
+    from clientseg.exceptions import DataQualityWarning
+
+    n = len(frame)
+    stats = []
+    for i, name in enumerate(card.criteria_):
+        dtype = dtypes[name]
+        _, missing = _column(case_rules(card, i), dtype)
+        stats.append(missing.cast(nw.Int64).sum().alias(f"missing_{i}"))
+        if dtype.is_numeric():
+            stats.append(_is_inf(name).cast(nw.Int64).sum().alias(f"inf_{i}"))
+        unseen = unseen_expr(card, i, dtype)
+        if unseen is not None:
+            stats.append(unseen.cast(nw.Int64).sum().alias(f"unseen_{i}"))
+    row = frame.select(*stats).to_pandas().iloc[0]
+    counts: dict[str, int] = {}
+    for i, name in enumerate(card.criteria_):
+        if n and int(row[f"missing_{i}"]) == n:
+            raise InvalidDataError(
+                f"Column {name!r} (X) has all {n:,} values missing. Drop it from X or fix the "
+                f"data (a failed join?) before the call."
+            )
+        n_inf = int(row.get(f"inf_{i}", 0))
+        if n_inf:
+            first = _first_true(frame, _is_inf(name))
+            raise InvalidDataError(
+                f"Column {name!r} (X) has {n_inf:,} inf value(s) (first at row {first}). "
+                f"Replace them with finite numbers or with NaN (missing values form their own "
+                f"level)."
+            )
+        n_unseen = int(row.get(f"unseen_{i}", 0))
+        if n_unseen and card.handle_unseen == "error":
+            first = _first_true(frame, unseen_expr(card, i, dtypes[name]))
+            raise unseen_error(name, n_unseen, first, frame.item(first, name))
+        if n_unseen:
+            counts[name] = n_unseen
+    if counts:
+        warnings.warn(unseen_message(counts, card.handle_unseen), DataQualityWarning,
+                      stacklevel=stacklevel + 1)
+    return counts
+
+
+def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
+                relative: bool = True) -> Any:
+    """Score an engine frame with narwhals expressions; the result keeps the input's kind.
+
+    ``what`` is ``"points"``, ``"grade"``, ``"proba"`` or ``"breakdown"``. Each criterion's
+    points come from :func:`points_expr` (the ``CASE`` of :meth:`to_sql`), the total adds
+    them in the pandas path's order, so totals are equal to the last bit.
+    """
+    import narwhals.stable.v2 as nw
+
+    from clientseg._backends import LAZY_KINDS, emit, to_narwhals
+
+    frame = to_narwhals(native)
+    dtypes = _criteria_schema(card, frame)
+    if kind not in LAZY_KINDS:
+        check_eager(card, frame, dtypes, stacklevel=4)
+    tmp = [f"__clientseg_points_{i}" for i in range(len(card.criteria_))]
+    staged = frame.with_columns(*[
+        points_expr(case_rules(card, i), dtypes[name]).alias(tmp[i])
+        for i, name in enumerate(card.criteria_)])
+    total: Any = nw.lit(float(card.base_points_), dtype=nw.Float64)
+    for t in tmp:
+        total = total + nw.col(t)
+    if what == "points":
+        return emit(staged, kind, {"score": total}, series="score")
+    if what == "grade":
+        index: Any = nw.lit(0, dtype=nw.Int64)
+        for cut in card.grade_cutoffs_:  # plain sums: Dask refuses *_horizontal in when/then
+            index = index + (total < float(cut)).cast(nw.Int64)
+        labels = list(card.grade_labels)
+        grade: Any = nw.when(index == 0).then(nw.lit(labels[0]))
+        for k, label in enumerate(labels[1:], start=1):
+            grade = grade.when(index == k).then(nw.lit(label))
+        return emit(staged, kind, {"grade": grade.otherwise(nw.lit(None, dtype=nw.String))},
+                    series="grade")
+    if what == "proba":
+        scale = card._scale
+        eta = scale.eta_min + (total - scale.base) / scale.factor
+        p = 1.0 / (1.0 + (-eta).exp())
+        c0, c1 = (str(c) for c in card.classes_)
+        return emit(staged, kind, {f"proba_{c0}": 1.0 - p, f"proba_{c1}": p})
+    refs = [float(p[r]) for p, r in zip(card._points, card._refs, strict=True)]
+    rel = [nw.col(t) - ref for t, ref in zip(tmp, refs, strict=True)]
+    shown = rel if relative else [nw.col(t) for t in tmp]
+    start = card.typical_points_ if relative else card.base_points_
+    outputs: dict[str, Any] = dict(zip(card.criteria_, shown, strict=True))
+    outputs["start"] = nw.lit(float(start), dtype=nw.Float64)
+    outputs["score"] = total
+    rel_cols = [nw.col(t) - ref for t, ref in zip(tmp, refs, strict=True)]
+    for name in ("top_up", "top_down"):
+        # np.argmax/argmin: the first criterion whose value no other beats (pairwise
+        # comparisons; a running max would nest the expression exponentially)
+        chain: Any = None
+        for i, crit in enumerate(card.criteria_):
+            ri = rel_cols[i]
+            cond = ri > 0 if name == "top_up" else ri < 0
+            for j, rj in enumerate(rel_cols):
+                if j != i:
+                    if name == "top_up":
+                        cond = cond & (ri > rj if j < i else ri >= rj)
+                    else:
+                        cond = cond & (ri < rj if j < i else ri <= rj)
+            chain = nw.when(cond).then(nw.lit(crit)) if chain is None else \
+                chain.when(cond).then(nw.lit(crit))
+        outputs[name] = chain.otherwise(nw.lit(None, dtype=nw.String))
+    return emit(staged, kind, outputs)
+
+
+def count_unseen(card: LogisticScorecard, native: Any) -> pd.Series:
+    """Count the unseen values per criterion in an engine frame (computed in the engine)."""
+    import narwhals.stable.v2 as nw
+
+    from clientseg._backends import collect_pandas, to_narwhals
+
+    frame = to_narwhals(native)
+    dtypes = _criteria_schema(card, frame)
+    exprs = {name: unseen_expr(card, i, dtypes[name]) for i, name in enumerate(card.criteria_)}
+    sums = [e.cast(nw.Int64).sum().alias(name) for name, e in exprs.items() if e is not None]
+    row = collect_pandas(frame.select(*sums)).iloc[0] if sums else pd.Series(dtype=int)
+    return pd.Series({name: int(row.get(name, 0)) for name in card.criteria_}, name="unseen",
+                     dtype=int)

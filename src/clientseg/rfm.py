@@ -17,6 +17,8 @@ Definitions, policies and pitfalls are written out in ``docs/user_guide/rfm.md``
 
 from __future__ import annotations
 
+import copy
+import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +28,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clientseg._backends import (
+    collect_pandas,
+    emit,
+    from_pandas_as,
+    kind_of,
+    recall,
+    remember,
+    to_narwhals,
+)
 from clientseg._rfm_clv import CLV_COLUMNS, to_clv_summary
 from clientseg._rfm_lazy import as_narwhals, lazy_rfm_parts
 from clientseg._rfm_maps import BUILTIN_MAPS, MapCheck, SegmentMap, fm_score
@@ -77,6 +88,9 @@ RFM_COLUMNS = (
 SCORE_COLUMNS = ("r_score", "f_score", "m_score", "rfm_cell", "rfm_score", "fm_score", "segment")
 
 _ROLES = ("recency", "frequency", "monetary")
+_OUTPUTS = ("native", "pandas")
+#: Kinds rfm_table hands back as themselves under output="native".
+_NATIVE_KINDS = ("pandas", "polars", "polars-lazy", "duckdb", "pyarrow", "dask")
 _POLICY_OF_RULE = {
     "missing_id": "missing_ids",
     "missing_value": "missing_values",
@@ -95,7 +109,7 @@ _POLICY_OF_RULE = {
 
 
 def rfm_table(
-    transactions: pd.DataFrame,
+    transactions: Any,
     *,
     customer_id_col: str,
     datetime_col: str,
@@ -109,7 +123,8 @@ def rfm_table(
     zero_amounts: str = "keep",
     duplicates: str = "keep",
     timezone: str | None = None,
-) -> pd.DataFrame:
+    output: str = "native",
+) -> Any:
     """Aggregate transaction lines into one RFM row per customer.
 
     Parameters
@@ -117,8 +132,9 @@ def rfm_table(
     transactions : DataFrame
         One row per transaction line (several lines may share an invoice). Never modified.
         A pandas DataFrame, or a frame another engine holds through narwhals (Polars
-        DataFrame or LazyFrame, DuckDB relation, PyArrow Table are tested): the engine
-        then filters and aggregates, and only one row per customer comes back (as pandas).
+        DataFrame or LazyFrame, DuckDB relation, PyArrow Table, Dask DataFrame are
+        tested): the engine then filters and aggregates, and only one row per customer
+        comes back from it.
     customer_id_col, datetime_col, monetary_value_col : str
         Columns holding the customer id, the date-time of the line and its net amount.
     invoice_col : str, optional
@@ -151,10 +167,16 @@ def rfm_table(
         such as ``"Europe/Paris"``), aware dates and ``observation_period_end`` are
         converted to it and naive dates are taken to be in it. Days are calendar days of
         that zone.
+    output : {"native", "pandas"}, default "native"
+        The kind of the result. ``"native"``: the kind of ``transactions`` (pandas for
+        pandas, a Polars DataFrame for a Polars DataFrame, a Polars LazyFrame for a
+        LazyFrame, a DuckDB relation for a relation, a PyArrow Table for a Table, a Dask
+        DataFrame for a Dask DataFrame; other narwhals kinds get pandas). ``"pandas"``:
+        always a pandas DataFrame.
 
     Returns
     -------
-    DataFrame
+    DataFrame or the kind of ``transactions``
         Indexed by customer id (sorted), with columns
 
         - ``recency_days`` (int): calendar days from the last purchase to the analysis
@@ -169,6 +191,13 @@ def rfm_table(
         ``table.attrs["clientseg.rfm"]`` records the rows in, the rows used, the rows and
         amount excluded by each rule, the returns netted and the policies; read it as a
         table with :func:`rfm_exclusions`.
+
+        Kinds without an index (Polars, DuckDB, PyArrow) hold the customer id as the
+        first column instead, sorted; Dask keeps it as the index (sorted, known
+        divisions). They have no ``attrs``: the record is kept for the returned object
+        itself, and :func:`rfm_exclusions` reads it as long as that object lives. An
+        object derived from it (a selection, a join, ``.collect()``) has no record: pass
+        ``output="pandas"`` when you need the record to travel with the table.
 
     Raises
     ------
@@ -192,6 +221,13 @@ def rfm_table(
     ``after_observation_end``, ``duplicate``, ``zero_amount``, ``return``, ``no_purchase``.
     The aggregation runs on integer codes (``np.bincount`` and ``np.maximum.at``), without
     sorting when each invoice belongs to one customer.
+
+    In other engines the rules and the aggregation are narwhals expressions, computed
+    where the data live (a Dask cluster's workers, DuckDB's threads); the exclusion counts
+    and the per-customer rows are computed in the call (a lazy input's result is built
+    from them, so using it computes nothing more on the transactions). Messages of
+    ``"raise"`` policies there give counts without a first row: lazy engines have no row
+    positions.
 
     Examples
     --------
@@ -219,6 +255,7 @@ def rfm_table(
     missing_id     1     8.0
     kept           4    30.0
     """
+    check_options("output", output, _OUTPUTS)
     policies = check_policies(
         returns=returns,
         missing_ids=missing_ids,
@@ -265,7 +302,12 @@ def rfm_table(
         table = _aggregate(lines)
     table.attrs[ATTRS_KEY]["observation_period_start"] = (
         None if observation_period_start is None else str(observation_period_start))
-    return table
+    kind = "pandas" if lazy is None else kind_of(transactions)
+    if output == "pandas" or kind not in _NATIVE_KINDS:
+        return table
+    native = from_pandas_as(table, kind, transactions)
+    remember(native, copy.deepcopy(table.attrs[ATTRS_KEY]))
+    return native
 
 
 def _aggregate(lines: CleanLines) -> pd.DataFrame:
@@ -360,15 +402,17 @@ def _build_table(
     return table
 
 
-def rfm_exclusions(table: pd.DataFrame) -> pd.DataFrame:
+def rfm_exclusions(table: Any) -> pd.DataFrame:
     """Return what each exclusion rule removed when ``table`` was built.
 
     Parameters
     ----------
-    table : DataFrame
+    table : DataFrame or another engine's frame
         A result of :func:`rfm_table` or :func:`to_clv_summary` (the record lives in
         ``table.attrs["clientseg.rfm"]``; pandas keeps it through selections and copies,
-        but merges and concatenations with other frames may drop it).
+        but merges and concatenations with other frames may drop it). For a result of
+        another kind (Polars, DuckDB, PyArrow, Dask), pass the very object ``rfm_table``
+        returned: the record is kept for it, not for objects derived from it.
 
     Returns
     -------
@@ -391,7 +435,20 @@ def rfm_exclusions(table: pd.DataFrame) -> pd.DataFrame:
      'after_observation_end': 1, 'duplicate': 0, 'zero_amount': 1, 'return': 0,
      'no_purchase': 0, 'kept': 1}
     """
-    record = table.attrs.get(ATTRS_KEY) if isinstance(table, pd.DataFrame) else None
+    if isinstance(table, pd.DataFrame):
+        record = table.attrs.get(ATTRS_KEY)
+    else:
+        record = recall(table)
+        kind = kind_of(table)
+        if record is None and kind not in (None, "pandas"):
+            raise InvalidDataError(
+                f"Parameter 'table' ({type(table).__module__.split('.')[0]} "
+                f"{type(table).__name__}) carries no exclusion record: a non-pandas result "
+                f"of rfm_table keeps its record for the returned object only, and this one "
+                f"is another object (derived by a selection, join or .collect(), or the "
+                f"original was discarded). Pass the object rfm_table returned, or call "
+                f"rfm_table(..., output='pandas') so the record travels in attrs."
+            )
     if not record:
         raise InvalidDataError(
             "Parameter 'table' carries no exclusion record (attrs['clientseg.rfm']): pass the "
@@ -636,6 +693,9 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             ``method="quantile"``, naming the column and its edges.
         """
         n_bins, smap = self._check_params()
+        engine = self._engine_frame(X)
+        if engine is not None:  # one row per customer: the three columns come to pandas
+            X = collect_pandas(engine[1].select(*list(self.columns)))
         arr, table = self._matrix(X, reset=True)
         if self.method == "thresholds":
             edges = self._threshold_edges(n_bins)
@@ -683,14 +743,30 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        DataFrame or ndarray
+        DataFrame, ndarray or the input's kind
             For a customer table: a DataFrame on the same index with ``r_score``,
             ``f_score``, ``m_score``, ``rfm_cell`` (e.g. ``"545"``, categorical over every
             cell; digits joined by "-" when n_bins > 9), ``rfm_score``, ``fm_score`` and
             ``segment`` (categorical; absent when ``segment_map`` is None). Otherwise an
             int array with columns ``r_score, f_score, m_score, rfm_score, fm_score``.
+
+            Another engine's table (Polars DataFrame or LazyFrame, DuckDB relation,
+            PyArrow Table, Dask DataFrame, e.g. what :func:`rfm_table` returns for one)
+            is scored in its engine with narwhals expressions and the result has its kind;
+            lazy inputs stay lazy. ``rfm_cell`` and ``segment`` are then strings. Rows
+            align as the kind aligns them: by position (Polars DataFrame, PyArrow), by
+            index (Dask), and a LazyFrame or DuckDB relation, which have neither, keep
+            their own columns with the scores appended. Missing values are refused on
+            eager frames; on lazy ones they give null scores (nothing is computed in the
+            call).
         """
         check_is_fitted(self, "bin_edges_")
+        engine = self._engine_frame(X)
+        if engine is not None:
+            kind, frame = engine
+            if kind in _NATIVE_KINDS:
+                return self._transform_frame(frame, kind)
+            X = collect_pandas(frame)  # another narwhals kind: scored as pandas
         arr, table = self._matrix(X, reset=False)
         s = self._score_arrays(arr)
         total = s["r"] + s["f"] + s["m"]
@@ -711,6 +787,96 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         if self.segment_map_ is not None:
             out["segment"] = self.segment_map_.assign({**s, "fm": fm})
         return out
+
+    def _engine_frame(self, X: Any) -> tuple[str, Any] | None:
+        """(kind, narwhals frame) for another engine's customer table; None for pandas."""
+        if isinstance(X, pd.DataFrame):
+            return None
+        kind = kind_of(X)
+        if kind is None:
+            return None
+        self._is_table(X)  # validates 'columns'
+        frame = to_narwhals(X)
+        schema = frame.collect_schema()
+        names = schema.names()
+        missing = [c for c in self.columns if c not in names]
+        if missing:
+            raise InvalidDataError(
+                f"X ({type(X).__name__}) lacks {len(missing)} of the columns named by "
+                f"parameter 'columns': {missing}; columns present: {names}. Pass the table "
+                f"rfm_table returned, or name the recency, frequency and monetary columns "
+                f"with columns=(...)."
+            )
+        for col in self.columns:
+            if not schema[col].is_numeric():
+                raise InvalidDataError(
+                    f"Column {col!r} (columns) of X must be numeric; it has dtype "
+                    f"{schema[col]}. Cast it to a number first."
+                )
+        return kind, frame
+
+    def _transform_frame(self, frame: Any, kind: str) -> Any:
+        """Score another engine's table with narwhals expressions (lazy stays lazy)."""
+        import narwhals.stable.v2 as nw
+
+        n = int(self.n_bins)
+        if kind in ("polars", "pyarrow"):  # eager: refuse missing values as pandas does
+            flags = [(nw.col(c).is_null() | nw.col(c).cast(nw.Float64).is_nan())
+                     .cast(nw.Int64).sum().alias(c) for c in self.columns]
+            counts = frame.select(*flags).to_pandas().iloc[0]
+            for c in self.columns:
+                if int(counts[c]):
+                    raise InvalidDataError(
+                        f"Column {c!r} (columns) of X has {int(counts[c]):,} missing "
+                        f"value(s); RFM scores need all three values. Drop or fill those "
+                        f"customers first."
+                    )
+
+        def bins(col: str, edges: np.ndarray) -> Any:  # 1 + #{edges < value}, as _bins
+            out: Any = nw.lit(1, dtype=nw.Int64)
+            for edge in edges:
+                out = out + (nw.col(col).cast(nw.Float64) > float(edge)).cast(nw.Int64)
+            return out
+
+        tmp = {a: f"__clientseg_{a}_score" for a in ("r", "f", "m")}
+        rec, freq, mon = self.columns
+        staged = frame.with_columns(
+            ((n + 1) - bins(rec, self.bin_edges_["recency"])).alias(tmp["r"]),
+            bins(freq, self.bin_edges_["frequency"]).alias(tmp["f"]),
+            bins(mon, self.bin_edges_["monetary"]).alias(tmp["m"]),
+        )
+        r, f, m = (nw.col(tmp[a]) for a in ("r", "f", "m"))
+        fm = (f + m + 1) // 2
+        outputs: dict[str, Any] = {
+            "r_score": r,
+            "f_score": f,
+            "m_score": m,
+            "rfm_cell": nw.concat_str([r.cast(nw.String), f.cast(nw.String),
+                                       m.cast(nw.String)], separator="" if n <= 9 else "-"),
+            "rfm_score": r + f + m,
+            "fm_score": fm,
+        }
+        smap = self.segment_map_
+        if smap is not None:
+            # name every cell of the map's grid once with SegmentMap.assign, then look the
+            # customers' cells up with one is_in per segment name
+            base = smap._base_axes()
+            grid = np.array(list(itertools.product(range(1, n + 1), repeat=len(base))),
+                            dtype=np.int64).reshape(-1, len(base))
+            names = np.asarray(smap.assign({a: grid[:, j] for j, a in enumerate(base)}),
+                               dtype=object)
+            axis = {"r": r, "f": f, "m": m, "fm": fm}
+            cell: Any = nw.lit(0, dtype=nw.Int64)
+            for a in base:
+                cell = cell * n + (axis[a] - 1)
+            segment: Any = None
+            for name in dict.fromkeys(names.tolist()):
+                cells = np.flatnonzero(names == name).tolist()
+                cond = cell.is_in(cells)
+                segment = (nw.when(cond) if segment is None else segment.when(cond)).then(
+                    nw.lit(str(name)))
+            outputs["segment"] = segment.otherwise(nw.lit(None, dtype=nw.String))
+        return emit(staged, kind, outputs)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output columns of :meth:`transform` for the input seen in fit.

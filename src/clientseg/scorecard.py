@@ -17,10 +17,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
-from narwhals.dependencies import is_polars_dataframe, is_pyarrow_table
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
@@ -28,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from clientseg import _scorecard_export as _export
 from clientseg import _scorecard_tables as _tab
+from clientseg._backends import kind_of, native_pandas
 from clientseg._scorecard_banding import (
     Criterion,
     learn_categorical,
@@ -296,8 +295,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
 
     def _frame(self, X: Any, *, reset: bool, strict: bool) -> pd.DataFrame:
         """Validate X; return a DataFrame of the criteria (never the user's object)."""
-        if is_polars_dataframe(X) or is_pyarrow_table(X):  # eager frames via narwhals
-            X = nw.from_native(X, eager_only=True).to_pandas()
+        if not isinstance(X, pd.DataFrame):  # other engines' frames, computed if lazy
+            X = native_pandas(X)
         if isinstance(X, pd.DataFrame):
             check_frame(X, param="X")
             if not reset and not strict:
@@ -530,12 +529,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                 c, unseen = crit.encode(frame[crit.name])
                 if unseen.any():
                     first = int(np.flatnonzero(unseen)[0])
-                    raise InvalidDataError(
-                        f"Column {crit.name!r} (X) has {int(unseen.sum()):,} value(s) not seen "
-                        f"at fit time (first at row {first}: {frame[crit.name].iloc[first]!r}). "
-                        f"Pass handle_unseen='other', 'reference' or 'lowest' to score them, "
-                        f"or refit on data that include them."
-                    )
+                    raise _export.unseen_error(crit.name, int(unseen.sum()), first,
+                                               frame[crit.name].iloc[first])
                 codes.append(c)
             else:
                 c, n_unseen = self._encode_column(crit, frame[crit.name])
@@ -543,13 +538,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                 if n_unseen:
                     counts[crit.name] = n_unseen
         if counts:
-            listed = ", ".join(f"{k!r}: {v:,}" for k, v in counts.items())
-            warnings.warn(
-                f"X has values not seen at fit time in {len(counts)} criterion(s) ({listed} "
-                f"rows); they were scored as handle_unseen={self.handle_unseen!r} says. Check "
-                f"for new categories, or refit the scorecard on recent contacts.",
-                DataQualityWarning, stacklevel=3,
-            )
+            warnings.warn(_export.unseen_message(counts, str(self.handle_unseen)),
+                          DataQualityWarning, stacklevel=3)
         return codes
 
     def _total(self, codes: list[np.ndarray]) -> np.ndarray:
@@ -568,19 +558,44 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         idx = np.sum(scores[:, None] < self.grade_cutoffs_[None, :], axis=1)
         return np.asarray(self.grade_labels, dtype=object)[idx]
 
-    def points(self, X: Any) -> pd.Series:
+    def _engine(self, X: Any) -> str | None:
+        """Return the kind of an engine frame scored with expressions (None: pandas path)."""
+        check_is_fitted(self)
+        if isinstance(X, pd.DataFrame):
+            return None
+        kind = kind_of(X)
+        return kind if kind in _ENGINE_KINDS else None
+
+    def points(self, X: Any) -> Any:
         """Total score of each contact (the sum of its points; 0 to 100 with range scaling).
 
         Parameters
         ----------
         X : DataFrame or array-like
-            Contacts with (at least) the criteria columns, selected by name.
+            Contacts with (at least) the criteria columns, selected by name. A pandas
+            DataFrame or array, or a Polars DataFrame or LazyFrame, DuckDB relation,
+            PyArrow Table or Dask DataFrame: those are scored in their engine (narwhals
+            expressions, the ``CASE`` of :meth:`to_sql`) and lazy ones stay lazy.
 
         Returns
         -------
-        Series
-            Scores, indexed like ``X``, named ``"score"``.
+        Series or the input's kind
+            Scores named ``"score"``: a pandas Series indexed like ``X``; a Polars Series,
+            PyArrow ChunkedArray or Dask Series (on ``X``'s index) for those inputs; for a
+            Polars LazyFrame or DuckDB relation, which have no row positions to align with,
+            ``X``'s columns with ``score`` appended. Totals equal the pandas path's.
+
+        Notes
+        -----
+        Eager frames (Polars, PyArrow) get the checks and the unseen-value warning of the
+        pandas path. Lazy frames (LazyFrame, DuckDB, Dask) are not computed in the call, so
+        nothing can be counted or refused: unseen values get the points ``handle_unseen``
+        gives them, and ``null`` under ``"error"`` (as in :meth:`to_sql`); call
+        :meth:`unseen_counts` to count them.
         """
+        kind = self._engine(X)
+        if kind is not None:
+            return _export.score_frame(self, X, kind, what="points")
         codes = self._encode(X)
         return pd.Series(self._total(codes), index=_index(X), name="score")
 
@@ -599,10 +614,13 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        DataFrame
+        DataFrame or the input's kind
             One column per criterion, then ``start`` (typical or base points), ``score``,
             ``top_up`` and ``top_down`` (the criterion that adds the most points and the one
             that removes the most, relative to the typical contact; None when there is none).
+            Engine frames get a frame of their kind (see :meth:`points`; a LazyFrame or
+            DuckDB relation keeps its other columns, the criteria columns being replaced
+            by their points).
 
         Examples
         --------
@@ -618,6 +636,9 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         ...       == parts["score"]).all())
         True
         """
+        kind = self._engine(X)
+        if kind is not None:
+            return _export.score_frame(self, X, kind, what="breakdown", relative=relative)
         codes = self._encode(X)
         raw = np.column_stack([p[c] for p, c in zip(self._points, codes, strict=True)])
         ref = np.array([p[r] for p, r in zip(self._points, self._refs, strict=True)])
@@ -641,12 +662,19 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         codes = self._encode(X, strict=True)
         return self._scale.log_odds(self._total(codes))
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any) -> Any:
         """Conversion probability from the score: columns (not converted, converted).
 
         The score maps back to log-odds linearly (``docs/user_guide/scorecard.md``), so two
         contacts with the same score get the same probability.
+
+        Returns an array of shape (n, 2) for pandas and arrays. Engine frames (see
+        :meth:`points`) get a frame of their kind with the columns ``proba_<class>`` for
+        ``classes_`` (``proba_0``, ``proba_1``), computed in the engine.
         """
+        kind = self._engine(X)
+        if kind is not None:
+            return _export.score_frame(self, X, kind, what="proba")
         p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
@@ -655,8 +683,15 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         decision = self.decision_function(X)  # checks fitted before classes_ is read
         return self.classes_[(decision > 0).astype(int)]
 
-    def grade(self, X: Any) -> pd.Series:
-        """Grade of each contact (``grade_labels``, best first), as an ordered categorical."""
+    def grade(self, X: Any) -> Any:
+        """Grade of each contact (``grade_labels``, best first), as an ordered categorical.
+
+        Engine frames (see :meth:`points`) get the grades as strings, in their kind (a
+        column ``grade``), computed in the engine from the same thresholds.
+        """
+        kind = self._engine(X)
+        if kind is not None:
+            return _export.score_frame(self, X, kind, what="grade")
         scores = self.points(X)
         grades = self._grades_from_scores(scores.to_numpy())
         return pd.Series(pd.Categorical(grades, categories=list(self.grade_labels), ordered=True),
@@ -669,8 +704,13 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         return self._grade_table(scores, yy)
 
     def unseen_counts(self, X: Any) -> pd.Series:
-        """Count the values in ``X`` not seen at fit time, per criterion (0 when none)."""
-        check_is_fitted(self)
+        """Count the values in ``X`` not seen at fit time, per criterion (0 when none).
+
+        Engine frames, lazy ones included, are counted in their engine (this computes).
+        """
+        kind = self._engine(X)
+        if kind is not None:
+            return _export.count_unseen(self, X)
         frame = self._frame(X, reset=False, strict=False)
         return pd.Series({c.name: int(c.encode(frame[c.name])[1].sum()) for c in self._criteria},
                          name="unseen", dtype=int)
@@ -870,6 +910,10 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         from clientseg._plotting_scorecard import plot_scorecard_weights
 
         return plot_scorecard_weights(self, ax=ax, **kwargs)
+
+
+#: Engine kinds scored with narwhals expressions (others are converted to pandas first).
+_ENGINE_KINDS = ("polars", "polars-lazy", "duckdb", "pyarrow", "dask")
 
 
 def _index(X: Any) -> pd.Index:
