@@ -53,6 +53,16 @@ __all__: list[str] = []  # private module
 #: Stack depth from the warnings of the encoder statistics to the caller of fit_stream.
 _WARN_DEPTH = 4
 
+#: Attributes only a streamed fit sets; ``fit`` removes them so none is left stale.
+STREAM_ATTRIBUTES = ("micro_centers_", "micro_segments_", "encoder_", "n_rows_", "n_chunks_",
+                     "sample_", "sample_index_", "sample_positions_")
+
+
+def forget_stream(segmenter: Any) -> None:
+    """Remove the attributes of an earlier streamed fit (called by ``fit``)."""
+    for name in STREAM_ATTRIBUTES:
+        segmenter.__dict__.pop(name, None)
+
 
 # --------------------------------------------------------------------------------------
 # Chunk sources
@@ -75,16 +85,16 @@ def check_source(chunks: Any, *, passes: int) -> Callable[[], Iterator[Any]]:
             f"not an iterable of chunks. Pass [X] to stream it as one chunk, or call fit(X) "
             f"for data that fit in memory."
         )
+    if _is_dask_array(chunks):  # before frames: Dask arrays have partitions too
+        def dask_array() -> Iterator[Any]:
+            for i in range(chunks.numblocks[0]):
+                yield chunks.blocks[i].compute()
+        return dask_array
     if _is_dask_frame(chunks):
         def dask_frame() -> Iterator[Any]:
             for i in range(chunks.npartitions):
                 yield chunks.partitions[i].compute()
         return dask_frame
-    if _is_dask_array(chunks):
-        def dask_array() -> Iterator[Any]:
-            for i in range(chunks.numblocks[0]):
-                yield chunks.blocks[i].compute()
-        return dask_array
     if callable(chunks):
         def called() -> Iterator[Any]:
             return iter(chunks())
@@ -345,7 +355,11 @@ class _Encoded:
             return validate_data(self.segmenter, chunk, dtype=np.float64, reset=reset,
                                  ensure_min_samples=1)
         except ValueError as exc:
-            raise InvalidDataError(f"Chunk {number} of 'chunks': {exc}") from exc
+            raise InvalidDataError(
+                f"Chunk {number} of 'chunks': {exc} Chunks must be numeric rows with the "
+                f"columns of the first chunk; pass encoder=MixedDataEncoder() to encode raw "
+                f"criteria."
+            ) from exc
 
 
 def _kmeans_on_sample(S: np.ndarray, n_micro: int, rng: np.random.RandomState) -> np.ndarray:

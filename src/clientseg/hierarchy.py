@@ -35,7 +35,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clientseg._hierarchy_encoding import MixedDataEncoder
-from clientseg._hierarchy_stream import StreamingMixin
+from clientseg._hierarchy_stream import StreamingMixin, forget_stream
 from clientseg._hierarchy_ward import ward_merges
 from clientseg._validation import check_array, check_length, check_options, check_scalar
 from clientseg.exceptions import (
@@ -637,6 +637,7 @@ class HierarchicalSegmenter(StreamingMixin, ClusterMixin, BaseEstimator):
         self
         """
         self._check_params()
+        forget_stream(self)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         n = X.shape[0]
         w = _check_weights(sample_weight, n, allow_zero=True)
