@@ -41,7 +41,7 @@ NARWHALS_DASK = "ignore:Dask support is moving out of Narwhals:FutureWarning"
 def rfm_of(transactions, as_of):
     return cs.rfm_table(transactions, customer_id_col="customer_id", datetime_col="date",
                         monetary_value_col="amount", invoice_col="invoice_id",
-                        observation_period_end=as_of)
+                        observation_period_end=as_of, output="pandas")
 
 
 def features(customers: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
@@ -187,7 +187,7 @@ def test_the_fit_does_not_depend_on_how_rows_are_cut_into_chunks():
                                   np.concatenate(list(b.labels_stream([X]))))
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(cuts=st.lists(st.integers(1, 1_999), max_size=6, unique=True),
        order=st.permutations(range(4)))
 def test_masses_sum_to_the_rows_and_equal_the_rows_assigned(cuts, order):
@@ -197,8 +197,8 @@ def test_masses_sum_to_the_rows_and_equal_the_rows_assigned(cuts, order):
     # reorder the first chunks too: chunk order changes the sample, never the bookkeeping
     head = [chunks[i] for i in order if i < len(chunks)]
     chunks = head + chunks[len(head):]
-    seg = HierarchicalSegmenter(3, n_micro=40, random_state=0).fit_stream(chunks,
-                                                                           sample_size=400)
+    seg = HierarchicalSegmenter(3, n_micro=20, random_state=0).fit_stream(chunks,
+                                                                           sample_size=200)
     rows = np.concatenate(chunks)
     assert seg.tree_.leaf_weights.sum() == seg.n_rows_ == 2_000
     leaf = pairwise_distances_argmin(rows, seg.micro_centers_)
@@ -208,14 +208,16 @@ def test_masses_sum_to_the_rows_and_equal_the_rows_assigned(cuts, order):
 
 def test_sample_rows_carry_their_labels_and_select_cut_reads_them():
     X = blobs(12_000, seed=5)
-    seg = HierarchicalSegmenter("auto", n_micro=100, k_range=(2, 6), random_state=0)
+    opts = {"rule": "silhouette", "criteria": ["silhouette", "calinski_harabasz"]}
+    seg = HierarchicalSegmenter("auto", n_micro=100, k_range=(2, 6), cut_options=opts,
+                                random_state=0)
     seg.fit_stream(np.array_split(X, 3), sample_size=5_000)
     assert seg.sample_.shape == (5_000, 3) and seg.n_segments_ == 3
     np.testing.assert_array_equal(seg.sample_, X[seg.sample_positions_])
     every = np.concatenate(list(seg.labels_stream(np.array_split(X, 3))))
     np.testing.assert_array_equal(seg.labels_, every[seg.sample_positions_])
     assert seg.cut_.sample_sizes["rows"] == 5_000
-    result = cs.select_cut(seg, seg.sample_, k_range=(2, 6), random_state=0)
+    result = cs.select_cut(seg, seg.sample_, k_range=(2, 6), random_state=0, **opts)
     assert result.k == seg.n_segments_
 
 
@@ -226,6 +228,12 @@ def test_the_input_chunks_are_not_modified(table_chunks):
     list(seg.labels_stream(table_chunks[:2]))
     for before, after in zip(copies, table_chunks[:2], strict=True):
         pd.testing.assert_frame_equal(before, after)
+
+
+def test_raw_criteria_without_an_encoder_are_refused_with_the_fix(table_chunks):
+    with pytest.raises(InvalidDataError, match=r"Chunk 0 of 'chunks'.*encoder="
+                                               r"MixedDataEncoder\(\)"):
+        HierarchicalSegmenter(2).fit_stream(table_chunks[:1])
 
 
 def test_labels_stream_reads_dask_arrays_partition_by_partition():
@@ -303,7 +311,8 @@ def test_empty_chunks_are_refused_with_the_count():
 
 
 def test_a_chunk_with_other_columns_is_named():
-    with pytest.raises(InvalidDataError, match=r"Chunk 1 of 'chunks'.*3 features"):
+    with pytest.raises(InvalidDataError, match=r"Chunk 1 of 'chunks'.*3 features.*columns of "
+                                               r"the first chunk"):
         HierarchicalSegmenter(2).fit_stream([blobs(100), blobs(100)[:, :2]])
 
 
@@ -333,7 +342,8 @@ def test_too_few_micro_clusters_for_the_segments_is_refused():
 
 def test_labels_stream_needs_a_streamed_fit():
     X = blobs(200)
-    seg = HierarchicalSegmenter(2).fit(X)
+    seg = HierarchicalSegmenter(2, n_micro=20).fit_stream([X]).fit(X)  # fit forgets the stream
+    assert not hasattr(seg, "sample_")
     with pytest.raises(InvalidParameterError, match=r"labels_stream needs a segmenter fitted "
                                                     r"with fit_stream.*predict"):
         seg.labels_stream([X])
