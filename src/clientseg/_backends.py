@@ -160,19 +160,21 @@ def recall(obj: Any) -> Any:
 # ------------------------------------------------------------------ results of expressions
 
 
-def emit(frame: Any, kind: str, outputs: dict[str, Any], *, series: str | None = None) -> Any:
+def emit(frame: Any, kind: str, outputs: dict[str, Any], *, carry: list[str],
+         series: str | None = None) -> Any:
     """Evaluate named expressions on a narwhals frame; return the result in the input's kind.
 
     Results align with the input the way its kind aligns rows: by position (Polars
     DataFrame, PyArrow Table), by index (Dask), or, for lazy frames with neither (Polars
     LazyFrame, DuckDB relation), by carrying the input's columns along (a column of the
-    input with the name of a result is replaced by it). With ``series``, eager kinds and
+    input with the name of a result is replaced by it); ``carry`` names the input's columns
+    (``frame`` may hold working columns besides). With ``series``, eager kinds and
     Dask return that one column as their Series kind (a Polars Series, a PyArrow
     ChunkedArray, a Dask Series).
     """
     exprs = [e.alias(name) for name, e in outputs.items()]
     if kind in CARRY_KINDS:
-        keep = [c for c in frame.collect_schema().names() if c not in outputs]
+        keep = [c for c in carry if c not in outputs]
         result = frame.select(*keep, *exprs)
     else:
         result = frame.select(*exprs)

@@ -435,6 +435,7 @@ def check_eager(card: LogisticScorecard, frame: Any, dtypes: dict[str, Any],
 
     import narwhals.stable.v2 as nw
 
+    from clientseg._validation import _are, _values
     from clientseg.exceptions import DataQualityWarning
 
     n = len(frame)
@@ -453,16 +454,15 @@ def check_eager(card: LogisticScorecard, frame: Any, dtypes: dict[str, Any],
     for i, name in enumerate(card.criteria_):
         if n and int(row[f"missing_{i}"]) == n:
             raise InvalidDataError(
-                f"Column {name!r} (X) has all {n:,} values missing. Drop it from X or fix the "
+                f"Column {name!r} (X) has all {_values(n)} missing. Drop it from X or fix the "
                 f"data (a failed join?) before the call."
             )
         n_inf = int(row.get(f"inf_{i}", 0))
         if n_inf:
             first = _first_true(frame, _is_inf(name))
             raise InvalidDataError(
-                f"Column {name!r} (X) has {n_inf:,} inf value(s) (first at row {first}). "
-                f"Replace them with finite numbers or with NaN (missing values form their own "
-                f"level)."
+                f"Column {name!r} (X) has {_are(n_inf)} inf (first at row {first}). Replace "
+                f"them with finite numbers or with NaN (missing values form their own level)."
             )
         n_unseen = int(row.get(f"unseen_{i}", 0))
         if n_unseen and card.handle_unseen == "error":
@@ -490,6 +490,7 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
 
     frame = to_narwhals(native)
     dtypes = _criteria_schema(card, frame)
+    carry = frame.collect_schema().names()
     if kind not in LAZY_KINDS:
         check_eager(card, frame, dtypes, stacklevel=4)
     tmp = [f"__clientseg_points_{i}" for i in range(len(card.criteria_))]
@@ -500,7 +501,7 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
     for t in tmp:
         total = total + nw.col(t)
     if what == "points":
-        return emit(staged, kind, {"score": total}, series="score")
+        return emit(staged, kind, {"score": total}, carry=carry, series="score")
     if what == "grade":
         index: Any = nw.lit(0, dtype=nw.Int64)
         for cut in card.grade_cutoffs_:  # plain sums: Dask refuses *_horizontal in when/then
@@ -510,13 +511,13 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
         for k, label in enumerate(labels[1:], start=1):
             grade = grade.when(index == k).then(nw.lit(label))
         return emit(staged, kind, {"grade": grade.otherwise(nw.lit(None, dtype=nw.String))},
-                    series="grade")
+                    carry=carry, series="grade")
     if what == "proba":
         scale = card._scale
         eta = scale.eta_min + (total - scale.base) / scale.factor
         p = 1.0 / (1.0 + (-eta).exp())
         c0, c1 = (str(c) for c in card.classes_)
-        return emit(staged, kind, {f"proba_{c0}": 1.0 - p, f"proba_{c1}": p})
+        return emit(staged, kind, {f"proba_{c0}": 1.0 - p, f"proba_{c1}": p}, carry=carry)
     refs = [float(p[r]) for p, r in zip(card._points, card._refs, strict=True)]
     rel = [nw.col(t) - ref for t, ref in zip(tmp, refs, strict=True)]
     shown = rel if relative else [nw.col(t) for t in tmp]
@@ -541,7 +542,7 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
             chain = nw.when(cond).then(nw.lit(crit)) if chain is None else \
                 chain.when(cond).then(nw.lit(crit))
         outputs[name] = chain.otherwise(nw.lit(None, dtype=nw.String))
-    return emit(staged, kind, outputs)
+    return emit(staged, kind, outputs, carry=carry)
 
 
 def count_unseen(card: LogisticScorecard, native: Any) -> pd.Series:

@@ -876,7 +876,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                 segment = (nw.when(cond) if segment is None else segment.when(cond)).then(
                     nw.lit(str(name)))
             outputs["segment"] = segment.otherwise(nw.lit(None, dtype=nw.String))
-        return emit(staged, kind, outputs)
+        return emit(staged, kind, outputs, carry=frame.collect_schema().names())
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output columns of :meth:`transform` for the input seen in fit.
