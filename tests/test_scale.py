@@ -236,6 +236,18 @@ def test_raw_criteria_without_an_encoder_are_refused_with_the_fix(table_chunks):
         HierarchicalSegmenter(2).fit_stream(table_chunks[:1])
 
 
+def test_polars_chunks_eager_or_lazy_give_the_pandas_fit(table_chunks):
+    pl = pytest.importorskip("polars")
+    frames = [c.reset_index(drop=True) for c in table_chunks[:2]]
+    ref = HierarchicalSegmenter(3, n_micro=50, random_state=0).fit_stream(
+        frames, encoder=MixedDataEncoder())
+    polars_chunks = [pl.from_pandas(frames[0]), pl.from_pandas(frames[1]).lazy()]
+    seg = HierarchicalSegmenter(3, n_micro=50, random_state=0).fit_stream(
+        polars_chunks, encoder=MixedDataEncoder())
+    np.testing.assert_allclose(seg.tree_.leaf_centroids, ref.tree_.leaf_centroids, atol=1e-9)
+    np.testing.assert_array_equal(seg.tree_.leaf_weights, ref.tree_.leaf_weights)
+
+
 def test_labels_stream_reads_dask_arrays_partition_by_partition():
     da = pytest.importorskip("dask.array")
     X = blobs(8_000, seed=6)

@@ -119,6 +119,8 @@ def _native(chunk: Any) -> Any:
     """Return pandas and numpy chunks as they are, Polars / PyArrow chunks as pandas."""
     if isinstance(chunk, pd.DataFrame | np.ndarray):
         return chunk
+    if hasattr(chunk, "collect") and not hasattr(chunk, "to_pandas"):  # Polars LazyFrame
+        chunk = chunk.collect()
     if hasattr(chunk, "to_pandas"):
         return chunk.to_pandas()
     return chunk
@@ -605,7 +607,8 @@ class StreamingMixin:
             callable returning a new iterator of them at each call (e.g. one that reads
             Parquet files one by one), or a Dask DataFrame / Array read partition by
             partition. A one-shot iterator (a generator) is refused: the data are read
-            twice. Polars and PyArrow chunks are converted to pandas one at a time.
+            twice. Polars (eager or lazy) and PyArrow chunks are converted to pandas one
+            at a time.
         encoder : MixedDataEncoder, optional
             Learn this encoder's statistics from the chunks (means and variances of
             numeric criteria, shares of categorical levels, FAMD components), as its
