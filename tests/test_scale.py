@@ -439,6 +439,12 @@ def dask_client():
     cluster.close()
 
 
+def segment_column(part: pd.DataFrame, segmenter: HierarchicalSegmenter) -> pd.Series:
+    """Segment of every row of one partition (for Dask's map_partitions)."""
+    (labels,) = segmenter.labels_stream([part])
+    return pd.Series(labels, index=part.index, name="segment")
+
+
 @pytest.mark.filterwarnings(NARWHALS_DASK)
 def test_dask_local_cluster_runs_the_pipeline_end_to_end(dask_client, parquet_base,
                                                          memory_base, in_memory_fit, table):
@@ -459,6 +465,9 @@ def test_dask_local_cluster_runs_the_pipeline_end_to_end(dask_client, parquet_ba
     labels = np.concatenate(list(seg.labels_stream(joined)))
     ids = np.concatenate([joined.partitions[i].index.compute().to_numpy()
                           for i in range(joined.npartitions)])
+    # the same labels computed on the workers, partition by partition, as a lazy column
+    on_workers = joined.map_partitions(segment_column, seg, meta=("segment", "int64"))
+    np.testing.assert_array_equal(on_workers.compute().to_numpy(), labels)
     truth = pd.read_parquet(parquet_base.segments).set_index("customer_id")["segment"]
     ari_dask = adjusted_rand_score(truth.loc[ids].to_numpy(), labels)
     ari_memory = adjusted_rand_score(
