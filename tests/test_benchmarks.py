@@ -32,6 +32,22 @@ def test_suite_smoke_profile_reports_time_memory_and_quality(suite):
     assert any(r["tool"] == "clientseg" for r in rows)
 
 
+def test_engine_suite_agrees_with_pandas_and_catches_a_changed_table():
+    bench = importlib.import_module("benchmarks.bench_engines")
+    rows = bench.run("smoke", peers=False)
+    tools = {r["tool"] for r in rows}
+    assert "clientseg" in tools and len(tools) == len(rows)
+    assert all(r["same_as_pandas"] for r in rows), rows
+    assert len({r["customers"] for r in rows}) == 1
+    # the check itself can fail: one amount off, or one customer missing
+    expected = bench.table_of(bench.make_transactions(2_000, 200)).sort_index()
+    changed = expected.copy()
+    changed.iloc[3, changed.columns.get_loc("monetary")] += 0.01
+    assert bench.same_table(expected.copy(), expected)
+    assert not bench.same_table(changed, expected)
+    assert not bench.same_table(expected.iloc[1:], expected)
+
+
 def test_runner_writes_json_and_markdown(tmp_path):
     code = run_module.main(["--profile", "smoke", "--suite", "synth", "--out", str(tmp_path)])
     assert code == 0
