@@ -28,6 +28,8 @@ _PDATE = "__clientseg_purchase_date"
 _AMT = "__clientseg_amount"
 _PURCH = "__clientseg_purchase"
 _RET = "__clientseg_returned"
+_PINV = "__clientseg_purchase_invoice"
+_FLAGS = ("zero_rows", "zero_amount", "neg_rows", "neg_amount")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ def as_narwhals(native: Any) -> Any:
     """Return a narwhals LazyFrame for a supported native frame, else None."""
     frame = to_narwhals(native)
     return None if frame is None else frame.lazy()
+
+
+def _is_dask(lf: Any) -> bool:
+    import narwhals.stable.v2 as nw
+
+    return bool(lf.implementation == nw.Implementation.DASK)
 
 
 def _count(n: Any) -> int:
@@ -121,8 +129,18 @@ def lazy_rfm_parts(
 
     # group-by aggregations stay elementary (plain columns) so every engine accepts them
     frame = lf.with_columns(date.alias(_DATE), amt.alias(_AMT))
-    counts = (frame.with_columns(rule.alias(_RULE)).group_by(_RULE)
-              .agg(nw.len().alias("rows"), nw.col(_AMT).sum().alias("amount"))
+    zero, negative = amt == 0, amt < 0
+    flag_columns = [
+        zero.cast(nw.Int64).alias("zero_rows"),
+        nw.when(zero).then(amt).otherwise(0.0).alias("zero_amount"),
+        negative.cast(nw.Int64).alias("neg_rows"),
+        nw.when(negative).then(amt).otherwise(0.0).alias("neg_amount"),
+    ]
+    # one pass counts the rows of each exclusion rule and, among the rows no rule excludes,
+    # the zero and negative amounts (unless duplicates are dropped first: then a later pass)
+    counts = (frame.with_columns(rule.alias(_RULE), *flag_columns).group_by(_RULE)
+              .agg(nw.len().alias("rows"), nw.col(_AMT).sum().alias("amount"),
+                   *(nw.col(c).sum() for c in _FLAGS))
               .collect().to_pandas())
     by_rule = {(None if pd.isna(r) else r): (_count(n), _money(a))
                for r, n, a in zip(counts[_RULE], counts["rows"], counts["amount"], strict=True)}
@@ -164,13 +182,13 @@ def lazy_rfm_parts(
             )
         exclusions["duplicate"] = {"rows": dup_rows, "amount": dup_amount}
 
-    zero, negative = amt == 0, amt < 0
-    flags = rest.select(
-        zero.cast(nw.Int64).sum().alias("zero_rows"),
-        nw.when(zero).then(amt).otherwise(0.0).sum().alias("zero_amount"),
-        negative.cast(nw.Int64).sum().alias("neg_rows"),
-        nw.when(negative).then(amt).otherwise(0.0).sum().alias("neg_amount"),
-    ).collect().to_pandas().iloc[0]
+    if policies.duplicates == "keep":
+        kept_rows = counts[counts[_RULE].isna()]
+        flags = (kept_rows[list(_FLAGS)].sum() if len(kept_rows)
+                 else pd.Series(0, index=list(_FLAGS)))
+    else:
+        flags = (rest.with_columns(*flag_columns).select(*(nw.col(c).sum() for c in _FLAGS))
+                 .collect().to_pandas().iloc[0])
     zero_rows, neg_rows = _count(flags["zero_rows"]), _count(flags["neg_rows"])
     if policies.zero_amounts == "raise" and zero_rows:
         raise InvalidDataError(
@@ -209,6 +227,12 @@ def lazy_rfm_parts(
         nw.col(_PURCH).sum().alias("purchases"),
         nw.col(_RET).sum().alias("returned"),
     ]
+    # distinct purchase invoices in the same pass, except on Dask, whose narwhals n_unique
+    # adds up the distinct counts of each partition (two group-bys below instead)
+    one_pass_distinct = invoice_col is not None and not _is_dask(lf)
+    if invoice_col is not None and one_pass_distinct:
+        columns.append(nw.when(purchase).then(nw.col(invoice_col)).alias(_PINV))
+        aggs.append(nw.col(_PINV).n_unique().alias("distinct"))
     per = (kept.with_columns(*columns).group_by(customer_id_col).agg(*aggs)
            .collect().to_pandas())
     if per.empty:
@@ -223,9 +247,12 @@ def lazy_rfm_parts(
     purchases = per["purchases"].to_numpy(dtype=np.int64)
     monetary = per["monetary"].to_numpy(dtype=float)
     returned = per["returned"].to_numpy(dtype=float)
-    if invoice_col is not None:
-        # distinct purchase invoices per customer by two group-bys, not n_unique: narwhals'
-        # Dask n_unique adds up the distinct counts of each partition
+    if one_pass_distinct:
+        # every engine's n_unique counts a missing value as one more distinct value: the
+        # return lines of a customer (no purchase invoice) add one
+        frequency = (per["distinct"].to_numpy(dtype=np.int64)
+                     - (rows > purchases).astype(np.int64))
+    elif invoice_col is not None:
         pairs = (kept.filter(purchase).select(customer_id_col, invoice_col)
                  .group_by(customer_id_col, invoice_col).agg(nw.len().alias("lines"))
                  .group_by(customer_id_col).agg(nw.len().alias("distinct"))
