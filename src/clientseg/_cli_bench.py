@@ -34,8 +34,9 @@ DESCRIPTION = (
     "DuckDB for RFM; scipy, scikit-learn and fastcluster for Ward; optbinning and "
     "scikit-learn for scorecards), and the table gives their time as a ratio of "
     "clientseg's. Suite 'engines' times rfm_table on each engine it accepts (Polars, "
-    "PyArrow, DuckDB, Dask) against its pandas path. Profiles: smoke (about 10k customers, seconds), regular (1M customers / "
-    "10M lines, minutes), large (10M customers / 100M lines where memory allows). Writes "
+    "PyArrow, DuckDB, Dask) against its pandas path. Profiles: smoke (about 10k "
+    "customers, seconds), regular (1M customers / 10M lines, minutes), large (10M "
+    "customers / 100M lines where memory allows). Writes "
     "a JSON file and a markdown table to --out; --plot adds the log-log figure of time "
     "against base size (suite 'pipeline')."
 )
