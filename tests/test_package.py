@@ -13,7 +13,6 @@ import pytest
 
 import clientseg as cs
 from clientseg import cli
-from clientseg.exceptions import TiedValuesWarning
 
 SRC = Path(cs.__file__).parent
 PUBLIC_MODULES = sorted(
@@ -160,14 +159,3 @@ def test_console_script_runs_in_a_subprocess(tmp_path):
                           "--out", str(tmp_path), "--quiet"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "300 customers" in out.stdout
-
-
-def test_readme_example_runs(capsys):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    example = readme.split("## Example", 1)[1].split("```python", 1)[1].split("```", 1)[0]
-    assert "50_000" in example
-    namespace: dict = {}
-    with pytest.warns(TiedValuesWarning, match=r"Column 'frequency' \(frequency\) gets 4"):
-        exec(compile(example.replace("50_000", "3_000"), "README.md", "exec"), namespace)
-    assert namespace["sql"].startswith('SELECT "contact_id"')
-    assert namespace["seg"].cut_.reason in capsys.readouterr().out
