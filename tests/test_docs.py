@@ -4,7 +4,7 @@ The ```python blocks of the getting-started page, of the README and of the user 
 executed in order, in one namespace per page, at a small size (the customer count written
 in the page is swapped for a small one), so the pages never rot. The scale guide alone is
 left out: it writes 11.5M customers and starts a Dask cluster; the tests of
-``test_engines.py`` and ``test_hierarchy_stream.py`` run its calls at a small size.
+``test_scale.py`` and ``test_backends.py`` run its calls at a small size.
 """
 
 from __future__ import annotations
