@@ -189,9 +189,7 @@ def lazy_rfm_parts(
         exclusions["duplicate"] = {"rows": dup_rows, "amount": dup_amount}
 
     if policies.duplicates == "keep":
-        kept_rows = counts[counts[_RULE].isna()]
-        flags = (kept_rows[list(_FLAGS)].sum() if len(kept_rows)
-                 else pd.Series(0, index=list(_FLAGS)))
+        flags = counts.loc[counts[_RULE].isna(), list(_FLAGS)].sum()  # zeros when none kept
     else:
         flags = (rest.with_columns(*flag_columns).select(*(nw.col(c).sum() for c in _FLAGS))
                  .collect().to_pandas().iloc[0])
@@ -236,7 +234,7 @@ def lazy_rfm_parts(
     # distinct purchase invoices in the same pass where the engine does it fast (Polars);
     # elsewhere two group-bys below
     one_pass_distinct = invoice_col is not None and _distinct_in_one_pass(lf)
-    if invoice_col is not None and one_pass_distinct:
+    if invoice_col is not None and one_pass_distinct:  # (repeated for the type checker)
         columns.append(nw.when(purchase).then(nw.col(invoice_col)).alias(_PINV))
         aggs.append(nw.col(_PINV).n_unique().alias("distinct"))
     per = (kept.with_columns(*columns).group_by(customer_id_col).agg(*aggs)
