@@ -56,6 +56,17 @@ def run_page(path: Path, size: str | None, tmp_path: Path, monkeypatch) -> dict:
     return namespace
 
 
+# the customer count each user guide draws (None: it runs as written); scale.md is left out
+GUIDE_SIZES = {"synth.md": "100_000", "rfm.md": "20_000", "hierarchy.md": "100_000",
+               "cut.md": "5_000", "quality.md": "20_000", "scorecard.md": None,
+               "errors.md": None, "report.md": "5_000"}
+
+
+def run_guide(name: str, tmp_path: Path, monkeypatch) -> dict:
+    """``run_page`` on the user guide ``name`` at its entry of ``GUIDE_SIZES``."""
+    return run_page(DOCS / "user_guide" / name, GUIDE_SIZES[name], tmp_path, monkeypatch)
+
+
 # ---------------------------------------------------------------------- pages that run
 
 
@@ -76,7 +87,7 @@ def test_readme_example_runs(tmp_path, monkeypatch, capsys):
 
 
 def test_report_guide_example_runs(tmp_path, monkeypatch):
-    run_page(DOCS / "user_guide" / "report.md", GUIDE_SIZES["report.md"], tmp_path, monkeypatch)
+    run_guide("report.md", tmp_path, monkeypatch)
     assert (tmp_path / "report" / "index.html").is_file()
 
 
@@ -85,19 +96,13 @@ def test_every_user_guide_but_scale_runs():
     assert guides == set(GUIDE_SIZES) | {"scale.md"}
 
 
-GUIDE_SIZES = {"synth.md": "100_000", "rfm.md": "20_000", "hierarchy.md": "100_000",
-               "cut.md": "5_000", "quality.md": "20_000", "scorecard.md": None,
-               "errors.md": None, "report.md": "5_000"}
-
-
 def test_synth_guide_runs(tmp_path, monkeypatch):
-    ns = run_page(DOCS / "user_guide" / "synth.md", GUIDE_SIZES["synth.md"], tmp_path,
-                  monkeypatch)
+    ns = run_guide("synth.md", tmp_path, monkeypatch)
     assert len(ns["base"].customers) == int(SMALL)
 
 
 def test_rfm_guide_runs(tmp_path, monkeypatch):
-    ns = run_page(DOCS / "user_guide" / "rfm.md", GUIDE_SIZES["rfm.md"], tmp_path, monkeypatch)
+    ns = run_guide("rfm.md", tmp_path, monkeypatch)
     # the page's own figure for Online Retail with returns="drop"
     assert len(ns["table"]) == 4_339
     assert ns["table"]["monetary"].sum() == pytest.approx(8_911_407.90, abs=0.01)
@@ -108,31 +113,29 @@ def test_rfm_guide_runs(tmp_path, monkeypatch):
 
 
 def test_hierarchy_guide_runs(tmp_path, monkeypatch):
-    ns = run_page(DOCS / "user_guide" / "hierarchy.md", GUIDE_SIZES["hierarchy.md"], tmp_path,
-                  monkeypatch)
+    ns = run_guide("hierarchy.md", tmp_path, monkeypatch)
     assert len(ns["customer_files"]) == 4 and ns["seg"].n_segments_ >= 2
 
 
 def test_cut_guide_runs(tmp_path, monkeypatch):
-    ns = run_page(DOCS / "user_guide" / "cut.md", GUIDE_SIZES["cut.md"], tmp_path, monkeypatch)
+    ns = run_guide("cut.md", tmp_path, monkeypatch)
     assert 1 <= ns["result"].k <= 10 and ns["result"].reason
 
 
 def test_quality_guide_runs(tmp_path, monkeypatch):
-    ns = run_page(DOCS / "user_guide" / "quality.md", GUIDE_SIZES["quality.md"], tmp_path,
-                  monkeypatch)
+    ns = run_guide("quality.md", tmp_path, monkeypatch)
     assert len(ns["report"].segments) == 6
     assert 0.0 <= ns["moves"].retention <= 1.0
 
 
 def test_scorecard_guide_runs(tmp_path, monkeypatch):
-    ns = run_page(DOCS / "user_guide" / "scorecard.md", None, tmp_path, monkeypatch)
+    ns = run_guide("scorecard.md", tmp_path, monkeypatch)
     assert ns["card"].weights_.sum() == pytest.approx(100.0)
     assert (tmp_path / "card.json").is_file()
 
 
 def test_errors_guide_runs(tmp_path, monkeypatch):
-    run_page(DOCS / "user_guide" / "errors.md", None, tmp_path, monkeypatch)
+    run_guide("errors.md", tmp_path, monkeypatch)
     # the page turns our warnings into errors; that must not leak into the other tests
     assert not any(f[0] == "error" and f[2] is ClientsegWarning for f in warnings.filters)
 
