@@ -47,6 +47,23 @@ def shared_data() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def shared_file(shared_data):
+    """Return a function giving the path of one shared data file; skips when it is absent.
+
+    A partial copy of the shared folder (one file missing) skips the tests that need that
+    file instead of failing them with ``FileNotFoundError``.
+    """
+
+    def get(name: str) -> Path:
+        path = shared_data / name
+        if not path.is_file():
+            pytest.skip(f"shared research file {name} not found in {shared_data}")
+        return path
+
+    return get
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Close every matplotlib figure a test made (only if pyplot was imported)."""

@@ -147,11 +147,8 @@ def test_each_call_returns_an_independent_frame(retail):
 
 
 @pytest.mark.realdata
-def test_shipped_data_equal_the_shared_research_copy(retail, shared_data):
-    path = shared_data / "online_retail_uci.csv.gz"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    reference = pd.read_csv(path, dtype=DTYPES)
+def test_shipped_data_equal_the_shared_research_copy(retail, shared_file):
+    reference = pd.read_csv(shared_file("online_retail_uci.csv.gz"), dtype=DTYPES)
     reference["InvoiceDate"] = pd.to_datetime(reference["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")
     assert len(reference) == 541_909
     pd.testing.assert_frame_equal(retail[ORIGINAL], reference[ORIGINAL], check_exact=True)

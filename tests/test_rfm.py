@@ -574,12 +574,12 @@ def test_online_retail_frequency_ties_score_without_crashing(online_retail):
 
 
 @pytest.mark.realdata
-def test_cdnow_clv_summary_reproduces_fader_hardie(shared_data):
-    tx = pd.read_csv(shared_data / "lifetimes_CDNOW_sample.txt", sep=r"\s+", header=None,
+def test_cdnow_clv_summary_reproduces_fader_hardie(shared_file):
+    tx = pd.read_csv(shared_file("lifetimes_CDNOW_sample.txt"), sep=r"\s+", header=None,
                      names=["master_id", "sample_id", "date", "cds", "dollars"],
                      dtype={"date": str})
     tx["date"] = pd.to_datetime(tx["date"], format="%Y%m%d")
-    fh = pd.read_csv(shared_data / "lifetimes_cdnow_customers_summary_with_transactions.csv")
+    fh = pd.read_csv(shared_file("lifetimes_cdnow_customers_summary_with_transactions.csv"))
     s = to_clv_summary(tx, customer_id_col="sample_id", datetime_col="date",
                        monetary_value_col="dollars", observation_period_end="1997-09-30",
                        freq="D", freq_multiplier=7)

