@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.colors import to_hex
+from scipy.cluster.hierarchy import fcluster
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
@@ -108,6 +110,39 @@ def test_label_criteria_equal_scikit_learn(result, three):
         assert row["davies_bouldin"] == pytest.approx(davies_bouldin_score(X, labels),
                                                       rel=1e-9)
         assert row["silhouette"] == pytest.approx(silhouette_score(X, labels), rel=1e-9)
+
+
+def _silhouette_by_definition(X: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from Rousseeuw's definition, with plain numpy (no scikit-learn)."""
+    D = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1))
+    groups = np.unique(labels)
+    s = np.zeros(len(X))
+    for i in range(len(X)):
+        own = labels == labels[i]
+        if own.sum() == 1:  # a singleton's silhouette is 0
+            continue
+        a = D[i, own].sum() / (own.sum() - 1)  # D[i, i] = 0: the sum leaves i out
+        b = min(D[i, labels == g].mean() for g in groups if g != labels[i])
+        s[i] = (b - a) / max(a, b)
+    return float(s.mean())
+
+
+def test_silhouette_equals_its_definition():
+    # 3 groups of 15 and one far outlier, a segment of its own at every k >= 2;
+    # 46 rows (< sample_size = 2000): every row is used, no sampling
+    X = np.vstack([blobs(6, [[0, 0], [5, 0], [0, 5]], n=15), [[20.0, 20.0]]])
+    result = select_cut(ward_tree(X), X, k_range=(1, 12), random_state=0)
+    assert result.sample_sizes["silhouette"] == len(X) == 46
+    assert np.isnan(result.table.loc[1, "silhouette"])  # undefined for one segment
+    Z = scipy_linkage(X, "ward")  # labels from scipy's tree, not clientseg's
+    singletons = False
+    for k in range(2, 13):
+        labels = fcluster(Z, k, criterion="maxclust")
+        assert len(np.unique(labels)) == k
+        singletons |= bool((np.bincount(labels) == 1).any())
+        assert result.table.loc[k, "silhouette"] == pytest.approx(
+            _silhouette_by_definition(X, labels), rel=1e-9, abs=1e-12)
+    assert singletons  # the s = 0 convention for a segment of one row is exercised
 
 
 def test_tree_criteria_follow_their_formulas(result, three):
@@ -295,6 +330,21 @@ def test_a_tree_of_other_data_is_refused(three):
         select_cut("tree", X)
 
 
+def test_a_segmenter_fitted_on_other_rows_is_refused(three):
+    X, _ = three
+    seg = HierarchicalSegmenter(3).fit(X)
+    with pytest.raises(InvalidParameterError, match=r"The segmenter was fitted on 240 rows but "
+                       r"X has 100\. Pass the X the segmenter was fitted on"):
+        select_cut(seg, X[:100])
+
+
+def test_value_summing_to_zero_is_refused(three):
+    X, tree = three
+    with pytest.raises(InvalidDataError,
+                       match=r"Parameter 'value' sums to 0; value shares are undefined"):
+        select_cut(tree, X, min_segment_value=0.1, value=np.zeros(240))
+
+
 def test_a_non_ward_linkage_is_refused(three):
     X, _ = three
     Z = scipy_linkage(X, "ward")
@@ -320,6 +370,39 @@ def test_criteria_plot_marks_every_pick_and_the_chosen_k(result):
     assert f"chosen k = {result.k}" in labels
     assert "calinski harabasz" in labels and "gap pc" in labels
     assert ax.get_xlabel() == "number of segments k"
+
+
+def test_criteria_plot_circles_each_pick_on_its_curve(result):
+    ax = cs.plotting.plot_cut_criteria(result)
+    lines = ax.get_lines()
+    curves = {ln.get_label(): ln for ln in lines if ln.get_linestyle() == "-"}
+    circles = [ln for ln in lines if ln.get_marker() == "o" and ln.get_linestyle() == "None"]
+    # every criterion is defined at its own pick here, so each one gets one circle
+    assert len(circles) == len(result.picks) == 10
+    circle_of = {}  # criterion -> its circle, matched by colour (one colour per criterion)
+    for name, pick in result.picks.items():
+        curve = curves[name.replace("_", " ")]
+        mine = [c for c in circles
+                if to_hex(c.get_markeredgecolor()) == to_hex(curve.get_color())]
+        assert len(mine) == 1, name
+        circle_of[name] = mine[0]
+        assert list(mine[0].get_xdata()) == [pick]
+        ks = list(curve.get_xdata())
+        # the circle sits on the criterion's own curve, at its pick
+        assert mine[0].get_ydata()[0] == pytest.approx(curve.get_ydata()[ks.index(pick)])
+    # criteria that pick their best value are circled at 1 (the rescaled best):
+    # max for Calinski-Harabasz and silhouette, min (flipped) for Davies-Bouldin
+    for name in ("calinski_harabasz", "silhouette", "davies_bouldin"):
+        assert circle_of[name].get_ydata()[0] == pytest.approx(1.0)
+    chosen = [ln for ln in lines if ln.get_label() == f"chosen k = {result.k}"]
+    assert len(chosen) == 1
+    assert list(chosen[0].get_xdata()) == [result.k, result.k] == [3, 3]  # vertical at k
+    assert chosen[0].get_linestyle() == "--"
+    # a subset of criteria: only their curves and circles
+    sub = cs.plotting.plot_cut_criteria(result, criteria=["silhouette", "davies_bouldin"])
+    assert len([ln for ln in sub.get_lines() if ln.get_marker() == "o"]) == 2
+    assert {ln.get_label() for ln in sub.get_lines() if ln.get_linestyle() == "-"} == {
+        "silhouette", "davies bouldin"}
 
 
 def test_inertia_gain_bars(result):

@@ -6,6 +6,8 @@ direct recomputation from labels for the inertia, the FAMD distance formula for 
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -375,15 +377,34 @@ def test_tree_is_immutable():
         tree.gains[0] = 1.0
 
 
-def test_progress_bar_or_clear_error():
+def test_progress_bar_shows_the_merges_and_leaves_the_tree_unchanged(capsys):
+    pytest.importorskip("tqdm")
     X = np.random.default_rng(0).normal(size=(20, 2))
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        with pytest.raises(InvalidParameterError, match="'progress' is True but tqdm"):
-            ward_tree(X, progress=True)
-    else:
-        np.testing.assert_allclose(ward_tree(X, progress=True).gains, ward_tree(X).gains)
+    plain = ward_tree(X)
+    capsys.readouterr()
+    with_bar = ward_tree(X, progress=True)
+    err = capsys.readouterr().err
+    # outside a notebook tqdm.auto is the text bar, on stderr: 20 rows make 19 merges
+    assert "Ward merges" in err and "19/19" in err
+    np.testing.assert_array_equal(with_bar.linkage, plain.linkage)
+    np.testing.assert_array_equal(with_bar.gains, plain.gains)
+
+
+def test_progress_without_tqdm_is_a_clear_error(monkeypatch):
+    # None in sys.modules makes `import tqdm` / `from tqdm.auto import ...` raise
+    # ImportError, as when tqdm is not installed, whether or not it is installed here.
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    msg = (r"Parameter 'progress' is True but tqdm is not installed\. Install it "
+           r"\(pip install tqdm\) or pass progress=False\.")
+    with pytest.raises(InvalidParameterError, match=msg):
+        ward_tree(X, progress=True)
+    with pytest.raises(InvalidParameterError, match=msg):
+        HierarchicalSegmenter(2, progress=True).fit(X)
+    # without the bar the same calls work: only progress=True needs tqdm
+    assert ward_tree(X).n_leaves == 20
+    assert len(np.unique(HierarchicalSegmenter(2).fit(X).labels_)) == 2
 
 
 # --------------------------------------------------------------------------------------
@@ -559,6 +580,36 @@ def test_bad_weights():
         HierarchicalSegmenter().fit(X, sample_weight=np.zeros(4))
     with pytest.raises(EmptyDataError, match="1 row with a positive weight; at least 2"):
         HierarchicalSegmenter(1).fit(X, sample_weight=[0, 0, 1, 0])
+
+
+def test_non_numeric_weights_are_refused():
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    msg = (r"sample_weight must be numeric \(could not convert string to float: .*'heavy'"
+           r".*\); 1 value\(s\) are not numbers \(first at row {}: .*'heavy'\)\. Pass one "
+           r"positive number per row")
+    with pytest.raises(InvalidDataError, match=msg.format(0)):
+        ward_linkage(X, ["heavy", 1, 1, 1])
+    with pytest.raises(InvalidDataError, match=msg.format(1)):
+        HierarchicalSegmenter(2).fit(X, sample_weight=[1, "heavy", 1, 1])
+
+
+@pytest.mark.parametrize("n_segments", [1, "auto"])
+def test_two_stage_on_identical_rows_has_nothing_to_segment(n_segments):
+    # 12 copies of one row: k-means finds one non-empty micro-cluster, and a tree needs 2
+    X = np.tile([[3.0, -1.0]], (12, 1))
+    seg = HierarchicalSegmenter(n_segments, strategy="two_stage", n_micro=5, random_state=0)
+    with pytest.raises(InvalidDataError, match=r"All rows of X fall into one micro-cluster "
+                       r"\(identical rows\?\); there is nothing to segment: the 12 rows "
+                       r"have 1 distinct value\(s\)\. .*pass strategy='exact'"):
+        seg.fit(X)
+
+
+@pytest.mark.parametrize("categorical", [3, 2.5, None])
+def test_encoder_categorical_that_is_neither_auto_nor_a_list(categorical):
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": ["x", "y", "x"]})
+    with pytest.raises(InvalidParameterError, match=r"Parameter 'categorical' must be 'auto' "
+                       rf"or a list of columns; got {categorical!r}\."):
+        MixedDataEncoder(categorical=categorical).fit(df)
 
 
 def test_bad_segmenter_parameters():

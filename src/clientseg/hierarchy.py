@@ -291,6 +291,20 @@ def _cut_roots(Z: np.ndarray, k: int) -> np.ndarray:
         parent = up
 
 
+def _is_number(v: Any) -> bool:
+    """Tell whether one weight converts to a float (numeric strings do, as in numpy)."""
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _n_distinct_rows(X: np.ndarray) -> int:
+    """Return the number of distinct rows of ``X``."""
+    return int(np.unique(X, axis=0).shape[0])
+
+
 def _check_weights(sample_weight: Any, n: int, *, allow_zero: bool = False) -> np.ndarray:
     """Return sample weights as a float array: finite, >= 0 (> 0 unless allowed)."""
     if sample_weight is None:
@@ -299,7 +313,13 @@ def _check_weights(sample_weight: Any, n: int, *, allow_zero: bool = False) -> n
     try:
         w = w.astype(np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidDataError(f"sample_weight must be numeric ({exc}).") from exc
+        bad_rows = [i for i, v in enumerate(w.tolist()) if not _is_number(v)]
+        first = f" (first at row {bad_rows[0]}: {str(w[bad_rows[0]])!r})" if bad_rows else ""
+        raise InvalidDataError(
+            f"sample_weight must be numeric ({exc}); {len(bad_rows):,} value(s) are not "
+            f"numbers{first}. Pass one positive number per row, e.g. "
+            f"pd.to_numeric(weights)."
+        ) from exc
     bad = ~np.isfinite(w)
     if bad.any():
         raise InvalidDataError(
@@ -674,8 +694,10 @@ class HierarchicalSegmenter(StreamingMixin, ClusterMixin, BaseEstimator):
                 )
             if mc.weights.size < 2:
                 raise InvalidDataError(
-                    "All rows of X fall into one micro-cluster (identical rows?); "
-                    "there is nothing to segment."
+                    f"All rows of X fall into one micro-cluster (identical rows?); "
+                    f"there is nothing to segment: the {n_tree:,} rows have "
+                    f"{_n_distinct_rows(Xt):,} distinct value(s). Check the encoding of X, or "
+                    f"pass strategy='exact', which keeps every row as a leaf."
                 )
             tree = _build_tree(
                 mc.centroids,
