@@ -319,24 +319,44 @@ def test_design_refuses_levels_outside_the_model(small_base):
 
 # ----------------------------------------------------------------------------- messy
 
-ONLINE_RETAIL_SHARES = {  # from ../shared/data/README.md and the raw file (541,909 rows)
-    "missing_customer_id": 135_080 / 541_909,
-    "cancellations": 9_288 / 541_909,
-    "duplicates": 5_268 / 541_909,
-}
+@pytest.fixture(scope="module")
+def online_retail_shares() -> dict[str, float]:
+    """Shares of Online Retail's messy lines, counted on the shipped raw file."""
+    from clientseg.datasets import load_online_retail
+
+    raw = load_online_retail()
+    cancel = raw["InvoiceNo"].str.startswith("C")
+    amount = raw["Quantity"] * raw["UnitPrice"]
+    return {
+        "no_customer_id": raw["CustomerID"].isna().mean(),
+        "cancellations": cancel.mean(),
+        # Negative quantity without a "C": stock adjustments, all without a customer.
+        "negative_adjustments": ((raw["Quantity"] < 0) & ~cancel).mean(),
+        "zero_amounts": ((amount == 0) & (raw["Quantity"] > 0)).mean(),
+        "duplicates": raw.duplicated().mean(),
+    }
 
 
-def test_messy_proportions_follow_online_retail(messy_base):
+def test_messy_proportions_follow_online_retail(messy_base, online_retail_shares):
     tx, injected = messy_base.transactions, messy_base.truth.injected
+    shares = online_retail_shares
     n = len(tx)
-    anonymous = int(tx["customer_id"].isna().sum())
+    anonymous = tx["customer_id"].isna()
     cancel = tx["invoice_id"].str.startswith("C")
-    assert anonymous / n == pytest.approx(ONLINE_RETAIL_SHARES["missing_customer_id"], abs=0.01)
-    assert cancel.mean() == pytest.approx(ONLINE_RETAIL_SHARES["cancellations"], abs=0.003)
-    assert injected["duplicates"] / n == pytest.approx(ONLINE_RETAIL_SHARES["duplicates"],
-                                                       abs=0.002)
+    adjustment = (tx["amount"] < 0) & ~cancel
+    # Every line without an id counts once, whatever its kind: the total matches too.
+    assert anonymous.mean() == pytest.approx(shares["no_customer_id"], abs=0.002)
+    assert cancel.mean() == pytest.approx(shares["cancellations"], abs=0.002)
+    assert adjustment.mean() == pytest.approx(shares["negative_adjustments"], abs=0.0005)
+    assert anonymous[adjustment].all()
+    assert (tx["amount"] == 0).mean() == pytest.approx(shares["zero_amounts"], abs=0.0005)
+    assert injected["duplicates"] / n == pytest.approx(shares["duplicates"], abs=0.002)
     assert (tx.loc[cancel, "amount"] < 0).all()
     assert (tx["amount"] == 0).sum() == injected["zero_amounts"]
+    assert adjustment.sum() == injected["negative_adjustments"]
+    assert n - len(make_customer_base(2_000, n_segments=6, random_state=1).transactions) == sum(
+        injected.values()
+    )
     assert tx["customer_id"].dtype == "Int64"
     assert tx["invoice_id"].dtype == "string"
     assert tx["date"].max() < messy_base.truth.as_of

@@ -12,17 +12,22 @@ import pandas as pd
 
 __all__: list[str] = []
 
-# Online Retail's proportions of messy rows (share of all rows of the export); see
-# docs/user_guide/synth.md for how they were measured.
-MESSY_SHARES = {
-    "missing_customer_id": 0.24927,
-    "cancellations": 0.01714,
-    "negative_adjustments": 0.00247,
-    "zero_amounts": 0.00464,
-    "duplicates": 0.00972,
+# Online Retail's lines (541,909), split into disjoint kinds; see docs/user_guide/synth.md.
+# A line without a customer id is counted once, under its kind: anonymous purchases,
+# cancellations without a customer (383 of 9,288), negative-quantity adjustments (all
+# 1,336 anonymous) and zero-price lines (1,139 of 1,179 anonymous) add up to Online Retail's
+# 135,080 lines without a customer id (24.93%).
+_ONLINE_RETAIL_LINES = 541_909
+_LINES = {
+    "missing_customer_id": 135_080 - 383 - 1_336 - 1_139,  # anonymous purchases
+    "cancellations": 9_288,
+    "negative_adjustments": 1_336,
+    "zero_amounts": 1_179,  # zero price, positive quantity (the 1,336 above are the rest)
+    "duplicates": 5_268,
 }
-_ZERO_AMOUNT_KNOWN_SHARE = 40 / 2515  # of zero-amount lines, the share with a customer id
-_CANCELLATION_ANONYMOUS_SHARE = 383 / 9288  # of cancellation lines, the share without one
+MESSY_SHARES = {k: v / _ONLINE_RETAIL_LINES for k, v in _LINES.items()}
+_ZERO_AMOUNT_KNOWN_SHARE = 40 / 1_179  # of zero-price lines, the share with a customer id
+_CANCELLATION_ANONYMOUS_SHARE = 383 / 9_288  # of cancellation lines, the share without one
 
 
 def inject_mess(
@@ -49,6 +54,7 @@ def inject_mess(
         return out
 
     # Anonymous purchases: lines like real ones, without a customer id, on new invoices.
+    # (With the anonymous lines of the other kinds: Online Retail's share without an id.)
     m = counts["missing_customer_id"]
     src = rng.integers(0, n_clean, size=m)
     pieces.append(dict(customer_id=np.full(m, -1), invoice_id=new_invoices(m).astype(str),
@@ -62,12 +68,14 @@ def inject_mess(
     pieces.append(dict(customer_id=c_cust,
                        invoice_id=np.char.add("C", new_invoices(m).astype(str)),
                        date=np.minimum(date[src] + delay, latest), amount=-amt[src]))
-    # Negative adjustments without a "C" (damaged stock, corrections): anonymous.
+    # Negative adjustments without a "C" (damaged stock, corrections): anonymous. Online
+    # Retail records them as a negative quantity at price 0; with amounts only, they carry
+    # a negative amount here, so that the returns policy has them to act on.
     m = counts["negative_adjustments"]
     src = rng.integers(0, n_clean, size=m)
     pieces.append(dict(customer_id=np.full(m, -1), invoice_id=new_invoices(m).astype(str),
                        date=date[src], amount=-np.round(rng.exponential(20.0, m) + 0.01, 2)))
-    # Zero-amount lines (free samples): mostly anonymous, a few on real customers' invoices.
+    # Zero-price lines (free samples): mostly anonymous, a few on real customers' invoices.
     m = counts["zero_amounts"]
     src = rng.integers(0, n_clean, size=m)
     known = rng.random(m) < _ZERO_AMOUNT_KNOWN_SHARE
