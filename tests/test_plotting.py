@@ -33,7 +33,7 @@ from clientseg._plotting_common import (
     segment_colors,
     thousands,
 )
-from clientseg.exceptions import TiedValuesWarning
+from clientseg.exceptions import InvalidDataError, TiedValuesWarning
 
 # ------------------------------------------------------------------------------ fixtures
 
@@ -351,3 +351,17 @@ def test_the_figures_are_pandas_free_of_mutation(results):
         _calls(results)[name](_agg_axes())
     pd.testing.assert_frame_equal(results["scores"], scores)
     pd.testing.assert_frame_equal(results["table"], table)
+
+
+def test_rfm_plots_refuse_what_is_not_a_scores_frame():
+    with pytest.raises(InvalidDataError, match=r"plot_rfm_grid: parameter 'scores' must be the "
+                       r"DataFrame returned by RFMScorer\.transform .*; got ndarray\."):
+        plotting.plot_rfm_grid(np.array([[5, 4], [1, 1]]))
+    scores = pd.DataFrame({"r_score": [5, 1], "segment": ["Champions", "Lost"]})
+    with pytest.raises(InvalidDataError, match=r"plot_rfm_grid: parameter 'scores' is missing "
+                       r"the column\(s\) \['f_score'\]; columns present: \['r_score', "
+                       r"'segment'\]\. Pass RFMScorer"):
+        plotting.plot_rfm_grid(scores)
+    with pytest.raises(InvalidDataError, match=r"plot_segment_sizes: parameter 'scores' is "
+                       r"missing the column\(s\) \['tier'\]"):
+        plotting.plot_segment_sizes(scores, segment_col="tier")

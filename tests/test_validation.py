@@ -985,3 +985,11 @@ def test_inputs_are_never_mutated(name):
     except ClientsegError:
         pass
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_check_array_refuses_complex_numbers_with_a_count():
+    X = np.array([[1 + 0j, 2 + 1e-9j], [3 + 0j, 4 - 2j]])
+    with pytest.raises(InvalidDataError, match=esc(
+        "features holds complex numbers (2 value(s) with a nonzero imaginary part); pass real "
+        "numbers only (e.g. the real part, np.real(X)")):
+        check_array(X, param="features")

@@ -339,7 +339,12 @@ def check_array(
                 f" Encode them first (clientseg's mixed-data encoder, or one-hot encoding)."
             )
     if np.iscomplexobj(X):
-        raise InvalidDataError(f"{param} holds complex numbers; pass real numbers only.")
+        n_imag = int(np.count_nonzero(np.imag(np.asarray(X))))
+        raise InvalidDataError(
+            f"{param} holds complex numbers ({n_imag} value(s) with a nonzero imaginary "
+            f"part); pass real numbers only (e.g. the real part, np.real(X), if the "
+            f"imaginary parts are rounding noise)."
+        )
     try:
         arr = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as exc:
