@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import sqlite3
 import warnings
 
@@ -179,19 +180,39 @@ def test_confidence_intervals_cover_true_coefficients(synthetic):
 
 
 def test_auc_close_to_true_model_on_holdout(synthetic):
-    train, test = synthetic
-    c_tr, c_te = train.contacts, test.contacts
-    X_tr, y_tr = c_tr.drop(columns="converted"), c_tr["converted"]
-    X_te, y_te = c_te.drop(columns="converted"), c_te["converted"]
-    auc_true = roc_auc_score(y_te, test.truth.conversion_probability(X_te))
-    # default quantile bands (gap 0.0047 on these draws) and "auto" bands (gap 0.0028)
-    for binning in ("auto", "quantile"):
-        card = LogisticScorecard(binning=binning).fit(X_tr, y_tr)
-        auc_card = roc_auc_score(y_te, card.points(X_te))
-        assert auc_card >= auc_true - 0.005, (binning, auc_card, auc_true)
-    # criteria with no true effect get few points. Not pages_viewed or occupation: they
-    # proxy site_visits and age (correlated by construction), whose quantile bands differ
-    # from the true bands, so they legitimately carry some signal.
+    """Hold-out AUC within 0.005 of the true model's, on average over three draws.
+
+    The gap is mostly bias, not noise: quantile bands only approximate the true bands. Over
+    ten draws of 60,000 training and 60,000 hold-out contacts, the gap was 0.0039 (sd
+    0.0004, max 0.0047) with the default quantile bands and 0.0029 (sd 0.0004, max 0.0035)
+    with "auto" bands. The mean of three draws (sd about 0.00025) must stay within the
+    issue's 0.005, a margin of about four standard deviations; each single draw within
+    0.006, the mean plus five draw-to-draw standard deviations. The three draws used here
+    gave 0.0047, 0.0039, 0.0036 (quantile) and 0.0028, 0.0034, 0.0026 (auto).
+    """
+    from clientseg.synth import make_customer_base
+
+    draws = [synthetic, *[
+        (make_customer_base(300, n_contacts=60_000, random_state=seed),
+         make_customer_base(300, n_contacts=60_000, random_state=seed + 1))
+        for seed in (13, 15)]]
+    gaps: dict[str, list[float]] = {"auto": [], "quantile": []}
+    for train, test in draws:
+        c_tr, c_te = train.contacts, test.contacts
+        X_tr, y_tr = c_tr.drop(columns="converted"), c_tr["converted"]
+        X_te, y_te = c_te.drop(columns="converted"), c_te["converted"]
+        auc_true = roc_auc_score(y_te, test.truth.conversion_probability(X_te))
+        for binning, found in gaps.items():
+            card = LogisticScorecard(binning=binning).fit(X_tr, y_tr)
+            found.append(auc_true - roc_auc_score(y_te, card.points(X_te)))
+    for binning, found in gaps.items():
+        assert np.mean(found) <= 0.005, (binning, found)
+        assert max(found) <= 0.006, (binning, found)
+    assert np.mean(gaps["auto"]) < np.mean(gaps["quantile"]), gaps  # the doc's claim
+    # criteria with no true effect get few points (the last draw's quantile card). Not
+    # pages_viewed or occupation: they proxy site_visits and age (correlated by
+    # construction), whose quantile bands differ from the true bands, so they legitimately
+    # carry some signal.
     noise = ["gender", "region", "household_size", "interest", "lifestyle"]
     assert set(noise).isdisjoint(_model_criteria(train.truth))
     assert card.weights_[noise].max() <= 3 and card.weights_[noise].sum() <= 8, card.weights_
@@ -339,8 +360,37 @@ def test_points_range_is_exactly_zero_to_hundred(card):
     assert best == 100 and worst == 0
     assert (table["points"] == np.round(table["points"])).all()
     assert card.weights_.sum() == pytest.approx(100)
-    assert card.rounding_auc_loss_ == pytest.approx(card.rounding_auc_loss_)  # finite
+    assert np.isfinite(card.rounding_auc_loss_)
     assert abs(card.rounding_auc_loss_) < 0.01
+
+
+def test_rounding_auc_loss_is_bounded_by_the_pairs_rounding_can_reorder(simulated, card):
+    """``rounding_auc_loss_`` = training AUC of the exact log-odds - AUC of the rounded score.
+
+    Rounding moves every total by at most ``delta`` points, so a (converted, unconverted)
+    pair can change order, or become tied, only when their exact scores lie within
+    ``2 * delta``; each such pair moves the AUC by at most ``1 / (n1 * n0)``. The share of
+    those pairs bounds the loss on both sides: it can be negative, since the exact fit
+    maximises the likelihood, not the AUC, and rounding may reorder a pair for the better.
+    """
+    X, y = simulated
+    y = y.to_numpy()
+    exact = LogisticScorecard(round_points=False).fit(X, y).points(X).to_numpy()
+    rounded = card.points(X).to_numpy()
+    loss = card.rounding_auc_loss_
+    assert np.isfinite(loss)
+    # exact points are an increasing affine map of the exact log-odds: the same AUC
+    assert loss == pytest.approx(roc_auc_score(y, exact) - roc_auc_score(y, rounded), abs=1e-9)
+    delta = float(np.abs(rounded - exact).max())
+    # a level moves by at most 0.5 (rounding) + |W_c - w_c| < 1 (rescaling to its integer
+    # maximum W_c by largest remainder), so a total by less than 1.5 per criterion
+    assert 0 < delta < 1.5 * len(card.criteria_)
+    pos, neg = exact[y == 1], np.sort(exact[y == 0])
+    close = (np.searchsorted(neg, pos + 2 * delta, side="right")
+             - np.searchsorted(neg, pos - 2 * delta, side="left"))
+    bound = close.sum() / (len(pos) * len(neg))
+    assert bound < 0.5  # a real constraint, not a tautology
+    assert -bound <= loss <= bound, (loss, bound, delta)
 
 
 @given(st.lists(st.lists(st.floats(-5, 5, allow_nan=False), min_size=2, max_size=6),
@@ -398,6 +448,73 @@ def test_negative_points_view_has_the_same_totals(simulated, card):
     has_up = parts[crits].max(axis=1) > 0
     assert (parts.loc[has_up, "top_up"] == up[has_up]).all()
     assert parts.loc[~has_up, "top_up"].isna().all()
+
+
+def test_points_breakdown_default_columns_are_unchanged(simulated, card):
+    X, _ = simulated
+    parts = card.points_breakdown(X.iloc[:20])
+    assert list(parts.columns) == [*card.criteria_, "start", "score", "top_up", "top_down"]
+    pd.testing.assert_frame_equal(card.points_breakdown(X.iloc[:20], n_top=1), parts)
+
+
+def test_points_breakdown_names_the_top_criteria_up_and_down(simulated, card):
+    X, _ = simulated
+    crits = card.criteria_
+    k = len(crits)
+    parts = card.points_breakdown(X, n_top=k)
+    ups, downs = [f"top_up_{i}" for i in range(1, k + 1)], [f"top_down_{i}" for i in
+                                                           range(1, k + 1)]
+    assert list(parts.columns) == [*crits, "start", "score", *ups, *downs]
+    one = card.points_breakdown(X)
+    assert _names_equal(parts["top_up_1"], one["top_up"])
+    assert _names_equal(parts["top_down_1"], one["top_down"])
+    raw = card.points_breakdown(X, relative=False, n_top=2)  # ranked on relative points
+    assert _names_equal(raw["top_up_2"], parts["top_up_2"])
+    # independently, row by row: criteria above (below) the typical contact, by points
+    for _, row in parts.iloc[:300].iterrows():
+        rel = {c: float(row[c]) for c in crits}
+        up = sorted((c for c in crits if rel[c] > 0), key=lambda c: (-rel[c], crits.index(c)))
+        down = sorted((c for c in crits if rel[c] < 0), key=lambda c: (rel[c], crits.index(c)))
+        assert [row[c] for c in ups] == up + [None] * (k - len(up))
+        assert [row[c] for c in downs] == down + [None] * (k - len(down))
+    assert parts["top_up_2"].notna().any() and parts["top_down_2"].notna().any()
+
+
+def _names_equal(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two columns of criterion names (None for none) are equal, row by row."""
+    return a.fillna("(none)").tolist() == b.fillna("(none)").tolist()
+
+
+@pytest.mark.parametrize("kind", ["polars", "polars-lazy", "duckdb"])
+def test_points_breakdown_n_top_on_engines_equals_pandas(simulated, card, kind):
+    pl = pytest.importorskip("polars")
+    X, _ = simulated
+    frame = pl.from_pandas(X.reset_index(drop=True))
+    if kind == "polars-lazy":
+        frame = frame.lazy()
+    elif kind == "duckdb":
+        duckdb = pytest.importorskip("duckdb")
+        frame = duckdb.from_arrow(frame.to_arrow())
+    got = card.points_breakdown(frame, n_top=3)
+    got = (got.collect() if kind == "polars-lazy" else got.pl() if kind == "duckdb"
+           else got).to_pandas()
+    expected = card.points_breakdown(X, n_top=3)
+    for col in ("top_up_1", "top_up_2", "top_up_3", "top_down_1", "top_down_2", "top_down_3"):
+        assert _names_equal(got[col], expected[col].reset_index(drop=True)), col
+    np.testing.assert_array_equal(got["score"].to_numpy(), expected["score"].to_numpy())
+
+
+@pytest.mark.parametrize(("n_top", "match"), [
+    (0, r"Parameter 'n_top' must be in \[1, inf\); got 0"),
+    (1.5, r"Parameter 'n_top' must be int; got 1.5 of type float"),
+    (True, r"Parameter 'n_top' must be int; got True of type bool"),
+    (5, r"Parameter 'n_top' is 5, but this card has 4 criteria, so at most 4 can be named in "
+        r"each direction. Pass n_top=4 or less."),
+])
+def test_points_breakdown_bad_n_top(simulated, card, n_top, match):
+    X, _ = simulated
+    with pytest.raises(InvalidParameterError, match=match):
+        card.points_breakdown(X, n_top=n_top)
 
 
 def test_predict_proba_maps_the_score_back(simulated, card):
@@ -574,6 +691,53 @@ def test_sql_in_sqlite_equals_points_unrounded(simulated):
     expected = card.points(X)
     np.testing.assert_array_equal(got.set_index("contact_id")["score"].loc[expected.index]
                                   .to_numpy(), expected.to_numpy())
+
+
+@pytest.fixture(scope="module")
+def quoted():
+    """A criterion name with both quotes and a space; frequent categories with quotes."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    name = 'lead\'s "source" list'
+    X = pd.DataFrame({
+        name: rng.choice(["O'Brien list", "web", "d'Arc ''fair''"], n, p=[0.3, 0.5, 0.2]),
+        "visits": rng.poisson(3, n).astype(float),
+    }, index=pd.RangeIndex(n, name="contact_id"))
+    X.loc[rng.random(n) < 0.05, "visits"] = np.nan
+    logit = -1.5 + 0.8 * (X[name] == "O'Brien list") + 0.2 * X["visits"].fillna(3)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, LogisticScorecard().fit(X, y)
+
+
+def _run_sql(engine: str, frame: pd.DataFrame, sql: str) -> pd.DataFrame:
+    """Load ``frame`` as table ``contacts`` in a fresh in-memory database; run ``sql``."""
+    if engine == "sqlite":
+        con = sqlite3.connect(":memory:")
+        frame.to_sql("contacts", con, index=False)
+        return pd.read_sql_query(sql, con)
+    duckdb = pytest.importorskip("duckdb")
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TABLE contacts AS SELECT * FROM frame")
+    return con.execute(sql).df()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb"])
+def test_sql_with_quoted_criterion_name_and_category_equals_points(quoted, engine):
+    X, card = quoted
+    name = X.columns[0]
+    levels = set(card.points_.loc[card.points_["criterion"] == name, "level"])
+    assert levels == {"O'Brien list", "web", "d'Arc ''fair''"}  # own levels, not "(other)"
+    expected = card.points(X)
+    assert expected.nunique() > 3
+    sql = card.to_sql(table="contacts", id_col="contact_id")
+    assert '"lead\'s ""source"" list"' in sql and "'O''Brien list'" in sql
+    got = _run_sql(engine, X.reset_index(), sql).set_index("contact_id").loc[expected.index]
+    np.testing.assert_array_equal(got["score"].to_numpy(), expected.to_numpy())
+    parts = card.points_breakdown(X, relative=False)
+    for crit in card.criteria_:
+        np.testing.assert_array_equal(got[f"{crit}_points"].to_numpy(), parts[crit].to_numpy(),
+                                      err_msg=crit)
 
 
 def test_sql_unseen_handling_matches_python(simulated, card):
@@ -866,6 +1030,151 @@ def test_non_convergence_warns(simulated):
     X, y = simulated
     with pytest.warns(ConvergenceWarning, match=r"did not converge in max_iter=1 Newton steps"):
         LogisticScorecard(max_iter=1).fit(X, y)
+
+
+def _strong_level_contacts() -> tuple[pd.DataFrame, np.ndarray]:
+    """3,000 contacts: 300 from a trade fair converting at 98%, the rest at 10%; visits: noise.
+
+    The fair's coefficient is about ln(0.98/0.02) - ln(0.1/0.9) = 6, far from the Newton
+    start (0): its level needs the most steps, the noise bands converge at once.
+    """
+    rng = np.random.default_rng(7)
+    n = 3_000
+    X = pd.DataFrame({"channel": np.where(np.arange(n) < 300, "trade fair", "web"),
+                      "visits": rng.poisson(3, n).astype(float)})
+    y = (rng.random(n) < np.where(X["channel"] == "trade fair", 0.98, 0.1)).astype(int)
+    return X, y
+
+
+def test_non_convergence_names_the_levels_still_moving():
+    X, y = _strong_level_contacts()
+    # the last step of a 2-step fit is the coefficient change between 1 and 2 steps
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        one = LogisticScorecard(max_iter=1).fit(X, y).coef_table_
+    fair = (one["criterion"] == "channel") & (one["level"] == "trade fair")
+    with pytest.warns(ConvergenceWarning,
+                      match=r"did not converge in max_iter=2 Newton steps .*largest last steps: "
+                            r"'channel' level 'trade fair' \(step [\d.]+, 300 contacts\)"
+                      ) as record:
+        two = LogisticScorecard(max_iter=2).fit(X, y).coef_table_
+    step = abs(float(two.loc[fair, "coef"].iloc[0]) - float(one.loc[fair, "coef"].iloc[0]))
+    levels = ~two["reference"] & (two["criterion"] != "(intercept)")
+    moved = (two.loc[levels, "coef"] - one.loc[levels, "coef"]).abs()
+    assert moved.idxmax() == fair.idxmax()  # the fair moved most, as its distance predicts
+    message = str(record[0].message)
+    assert re.search(rf"\b{levels.sum()} of {levels.sum()} levels, in 2 criteria, still moved by "
+                     r"more than tol \* \(1 \+ max \|coef\|\)", message), message
+    assert re.search(rf"largest last steps: 'channel' level 'trade fair' \(step {step:.3g}, "
+                     r"300 contacts\); 'visits' level", message), message
+    assert message.endswith("Raise max_iter (now 2), pass ridge=1.0, or merge those levels "
+                            "(min_share, edges).")
+    with pytest.warns(ConvergenceWarning, match=r"'channel' level 'trade fair' \(step .*pass a "
+                                                r"larger ridge \(now ridge=0.5; try ridge=5\)"):
+        LogisticScorecard(max_iter=2, ridge=0.5).fit(X, y)
+
+
+def test_non_convergence_without_steps_names_the_largest_standard_errors():
+    from clientseg._scorecard_fit import FitResult
+    from clientseg._scorecard_tables import warn_fit
+
+    table = pd.DataFrame({
+        "criterion": ["(intercept)", "visits", "visits", "origin"],
+        "level": ["", "<2", ">=2", "web"], "coef": [-1.0, 0.0, 3.0, 0.2],
+        "se": [0.1, np.nan, 2.5, 0.1], "reference": [False, True, False, False],
+        "contacts": [100, 40, 35, 25]})
+    res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=5, converged=False,
+                    diverging=False, singular=False, max_step=0.2)  # no last_step
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=5 Newton steps.*: 2 levels; largest "
+                                                r"standard errors: 'visits' level '>=2' \(SE 2.5, "
+                                                r"35 contacts\); 'origin' level 'web'.*Raise "
+                                                r"max_iter \(now 5\), pass ridge=1.0"):
+        warn_fit(res, table, [], [], [], max_iter=5, tol=1e-8)
+
+
+def _all_converted_level_contacts() -> tuple[pd.DataFrame, np.ndarray]:
+    """4,000 contacts; the 400 from partners (10%, far above min_share) all converted."""
+    rng = np.random.default_rng(3)
+    n = 4_000
+    origin = np.where(np.arange(n) < 400, "partner", rng.choice(["web", "fair"], n))
+    y = np.where(origin == "partner", 1, (rng.random(n) < 0.2).astype(int))
+    return pd.DataFrame({"origin": origin, "visits": rng.poisson(3, n).astype(float)}), y
+
+
+def test_level_where_every_contact_converted_warns_end_to_end():
+    X, y = _all_converted_level_contacts()
+    # only this warning: the divergence and the huge standard errors it causes are not
+    # repeated (any other warning would fail the test: filterwarnings = error)
+    with pytest.warns(SeparationWarning, match=r"1 level\(s\) separate the outcome perfectly: "
+                                               r"'origin' level 'partner' \(400 contacts, only "
+                                               r"conversions\)\. Their coefficients are not "
+                                               r"estimable \(they run to \+-infinity\).* or pass "
+                                               r"ridge=1\.0\.$"):
+        plain = LogisticScorecard().fit(X, y)
+    partner = plain.coef_table_.set_index(["criterion", "level"]).loc[("origin", "partner")]
+    assert partner["se"] > 1e3  # the likelihood is flat far out: not estimable
+    with pytest.warns(SeparationWarning, match=r"'origin' level 'partner' \(400 contacts, only "
+                                               r"conversions\)\. With ridge=0\.5 their "
+                                               r"coefficients stay finite, but the penalty, not "
+                                               r"the data, sets their size.* or pass a larger "
+                                               r"ridge \(now ridge=0\.5; try ridge=5\)\.$"):
+        ridged = LogisticScorecard(ridge=0.5).fit(X, y)
+    assert ridged.converged_
+    finite = ridged.coef_table_.set_index(["criterion", "level"]).loc[("origin", "partner")]
+    assert np.isfinite(finite["coef"]) and finite["coef"] < partner["coef"]
+    assert finite["se"] < 1 / np.sqrt(0.5)  # the penalised Hessian is at least ridge
+
+
+def test_quasi_complete_separation_across_criteria_warns_end_to_end():
+    """Separation with no empty cell: members referred all convert, cold guests never do.
+
+    Every level has both outcomes, but along beta(referred) = -beta(guest) -> +infinity the
+    likelihood keeps rising (those two cells are pushed to 1 and 0 while the mixed cells'
+    log-odds stay put), so the fit diverges on exactly those two levels.
+    """
+    rng = np.random.default_rng(3)
+    n = 4_000
+    account = rng.choice(["member", "guest"], n)
+    source = rng.choice(["referred", "cold"], n)
+    p = np.select([(account == "member") & (source == "referred"),
+                   (account == "guest") & (source == "cold")], [1.0, 0.0], 0.4)
+    y = (rng.random(n) < p).astype(int)
+    X = pd.DataFrame({"account": account, "source": source,
+                      "visits": rng.poisson(3, n).astype(float)})
+    card = LogisticScorecard(reference={"account": "member", "source": "cold"})
+    # nothing else is emitted (filterwarnings = error): no zero-cell warning, and no
+    # "singular design" warning for the Hessian the divergence makes ill-conditioned
+    with (pytest.warns(SeparationWarning, match=r"diverges \(quasi-complete separation\).*"
+                                                r"largest: ('account' level 'guest' \(coef -\d+"
+                                                r"\.\d\); 'source' level 'referred' \(coef \d+|"
+                                                r"'source' level 'referred' \(coef \d+\.\d\); "
+                                                r"'account' level 'guest' \(coef -\d+)"),
+          pytest.warns(SeparationWarning, match=r"2 level\(s\) have standard errors above 10 "
+                                                r"on the log-odds scale: 'account' level 'guest' "
+                                                r"\(SE [\d.e+]+\); 'source' level 'referred'")):
+        card.fit(X, y)
+    assert not card.converged_
+
+
+def test_nearly_singular_design_without_aliased_criteria_names_levels():
+    from clientseg._scorecard_fit import FitResult
+    from clientseg._scorecard_tables import warn_fit
+
+    table = pd.DataFrame({
+        "criterion": ["(intercept)", "visits", "visits", "origin"],
+        "level": ["", "<2", ">=2", "web"], "coef": [-1.0, 0.0, 1.0, 0.2],
+        "se": [0.1, np.nan, 3.0, 0.1], "reference": [False, True, False, False]})
+    res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=5, converged=True,
+                    diverging=False, singular=True, max_step=0.0, aliased=())
+    with pytest.warns(ConvergenceWarning, match=r"nearly singular \(ill-conditioned Hessian\) "
+                                                r"across 2 levels.*largest: 'visits' level '>=2' "
+                                                r"\(SE 3\).*or pass ridge=1\.0\.$"):
+        warn_fit(res, table, [], [], [], max_iter=100, tol=1e-8)
+    # a diverging fit explains its own ill-conditioned Hessian: not reported twice
+    diverged = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=5,
+                         converged=False, diverging=True, singular=True, max_step=0.0)
+    with pytest.warns(SeparationWarning, match="diverges") as record:
+        warn_fit(diverged, table, [], [], [], max_iter=100, tol=1e-8)
+    assert [w.category for w in record] == [SeparationWarning]
 
 
 def test_aliased_criteria_are_named(simulated):

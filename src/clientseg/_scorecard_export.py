@@ -477,10 +477,11 @@ def check_eager(card: LogisticScorecard, frame: Any, dtypes: dict[str, Any],
 
 
 def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
-                relative: bool = True) -> Any:
+                relative: bool = True, n_top: int = 1) -> Any:
     """Score an engine frame with narwhals expressions; the result keeps the input's kind.
 
-    ``what`` is ``"points"``, ``"grade"``, ``"proba"`` or ``"breakdown"``. Each criterion's
+    ``what`` is ``"points"``, ``"grade"``, ``"proba"`` or ``"breakdown"`` (with ``n_top``
+    criteria up and down, named as in :meth:`points_breakdown`). Each criterion's
     points come from :func:`points_expr` (the ``CASE`` of :meth:`to_sql`), the total adds
     them in the pandas path's order, so totals are equal to the last bit.
     """
@@ -526,6 +527,10 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
     outputs["start"] = nw.lit(float(start), dtype=nw.Float64)
     outputs["score"] = total
     rel_cols = [nw.col(t) - ref for t, ref in zip(tmp, refs, strict=True)]
+    if n_top > 1:
+        staged, ranked = _ranked_criteria(card, staged, rel_cols, n_top)
+        outputs.update(ranked)
+        return emit(staged, kind, outputs, carry=carry)
     for name in ("top_up", "top_down"):
         # np.argmax/argmin: the first criterion whose value no other beats (pairwise
         # comparisons; a running max would nest the expression exponentially)
@@ -543,6 +548,59 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
                 chain.when(cond).then(nw.lit(crit))
         outputs[name] = chain.otherwise(nw.lit(None, dtype=nw.String))
     return emit(staged, kind, outputs, carry=carry)
+
+
+def top_columns(n_top: int) -> tuple[list[str], list[str]]:
+    """Return the breakdown's up and down column names for ``n_top`` criteria each way.
+
+    ``top_up``/``top_down`` for one (the default's columns), ``top_up_1 .. top_up_n`` and
+    ``top_down_1 .. top_down_n`` for more.
+    """
+    if n_top == 1:
+        return ["top_up"], ["top_down"]
+    return ([f"top_up_{k}" for k in range(1, n_top + 1)],
+            [f"top_down_{k}" for k in range(1, n_top + 1)])
+
+
+def _ranked_criteria(card: LogisticScorecard, staged: Any, rel_cols: list[Any],
+                     n_top: int) -> tuple[Any, dict[str, Any]]:
+    """Expressions naming the ``n_top`` criteria adding and removing the most points.
+
+    The rank of criterion i upwards is the number of criteria above it, ties going to the
+    earlier column: ``#{j: r_j > r_i} + #{j < i: r_j == r_i}``, as a stable descending sort
+    (and :func:`numpy.argsort` with ``kind="stable"`` on the pandas path) orders them. The
+    k-th column names the criterion of rank k - 1 when its points are above (below) the
+    typical contact's, else null. Ranks are staged as working columns, built from plain
+    sums (Dask refuses ``*_horizontal`` in when/then).
+    """
+    import narwhals.stable.v2 as nw
+
+    up_names, down_names = top_columns(n_top)
+    rank_cols: dict[str, Any] = {}
+    for direction in ("up", "down"):
+        for i, ri in enumerate(rel_cols):
+            rank: Any = nw.lit(0, dtype=nw.Int64)
+            for j, rj in enumerate(rel_cols):
+                if j == i:
+                    continue
+                if direction == "up":
+                    beats = rj >= ri if j < i else rj > ri
+                else:
+                    beats = rj <= ri if j < i else rj < ri
+                rank = rank + beats.cast(nw.Int64)
+            rank_cols[f"__clientseg_rank_{direction}_{i}"] = rank
+    staged = staged.with_columns(*[e.alias(k) for k, e in rank_cols.items()])
+    outputs: dict[str, Any] = {}
+    for direction, columns in (("up", up_names), ("down", down_names)):
+        for k, column in enumerate(columns):
+            chain: Any = None
+            for i, crit in enumerate(card.criteria_):
+                sign = rel_cols[i] > 0 if direction == "up" else rel_cols[i] < 0
+                cond = (nw.col(f"__clientseg_rank_{direction}_{i}") == k) & sign
+                chain = nw.when(cond).then(nw.lit(crit)) if chain is None else \
+                    chain.when(cond).then(nw.lit(crit))
+            outputs[column] = chain.otherwise(nw.lit(None, dtype=nw.String))
+    return staged, outputs
 
 
 def count_unseen(card: LogisticScorecard, native: Any) -> pd.Series:

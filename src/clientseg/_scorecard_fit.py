@@ -84,7 +84,12 @@ class Design:
 
 @dataclass(frozen=True)
 class FitResult:
-    """What the Newton iterations found."""
+    """What the Newton iterations found.
+
+    ``max_step`` is the largest absolute coefficient change of the last Newton step and
+    ``last_step`` that change for every coefficient (intercept first, design column order;
+    None when unknown), so a fit stopped by ``max_iter`` can say which levels still moved.
+    """
 
     beta: np.ndarray
     cov: np.ndarray
@@ -95,6 +100,7 @@ class FitResult:
     singular: bool
     max_step: float
     aliased: tuple[int, ...] = ()
+    last_step: np.ndarray | None = None
 
 
 def _loglik(eta: np.ndarray, y: np.ndarray) -> float:
@@ -184,6 +190,7 @@ def _fit_logistic(
     cache: dict[int, np.ndarray] = {}
     converged = diverging = singular = False
     step_size = np.inf
+    last_step = np.full(p, np.inf)
     n_iter = 0
     hess: np.ndarray | None = None
     for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is reported)
@@ -203,7 +210,8 @@ def _fit_logistic(
             if new_obj >= obj - 1e-12 * (1 + abs(obj)) or t < 1e-6:
                 break
             t /= 2
-        step_size = float(np.max(np.abs(cand - beta)))
+        last_step = cand - beta
+        step_size = float(np.max(np.abs(last_step)))
         gain = new_obj - obj
         beta, obj, eta = cand, new_obj, new_eta
         if step_size <= tol * (1 + float(np.max(np.abs(beta)))):
@@ -231,4 +239,4 @@ def _fit_logistic(
         aliased = tuple(int(j) for j in np.flatnonzero(np.any(np.abs(null) > 0.05, axis=1)))
     return FitResult(beta=beta, cov=cov, loglik=float(obj), n_iter=n_iter,
                      converged=converged, diverging=diverging, singular=singular,
-                     max_step=step_size, aliased=aliased)
+                     max_step=step_size, aliased=aliased, last_step=last_step)

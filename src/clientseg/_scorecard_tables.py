@@ -135,8 +135,28 @@ def grade_table(grades: np.ndarray, labels: list[str], cutoffs: np.ndarray,
     return table
 
 
-def warn_zero_cells(criteria: Sequence[Criterion], min_share: float) -> list[tuple[str, str]]:
-    """Warn about levels with no conversion or only conversions; return them."""
+def _ridge_fix(ridge: float) -> str:
+    """Return the ridge advice of a fit warning: start one, or strengthen the one given."""
+    if ridge > 0:
+        return f"pass a larger ridge (now ridge={ridge:g}; try ridge={max(10 * ridge, 1.0):g})"
+    return "pass ridge=1.0"
+
+
+def _level_owners(criteria: Sequence[Criterion],
+                  columns: Sequence[np.ndarray]) -> dict[int, tuple[str, str, int]]:
+    """Design column -> (criterion, level label, contacts) for every non-reference level."""
+    return {int(j): (crit.name, crit.labels[lev], int(crit.counts[lev]))
+            for crit, col in zip(criteria, columns, strict=True)
+            for lev, j in enumerate(col) if j >= 0}
+
+
+def warn_zero_cells(criteria: Sequence[Criterion], min_share: float, *,
+                    ridge: float = 0.0) -> list[tuple[str, str]]:
+    """Warn about levels with no conversion or only conversions; return them.
+
+    Without a penalty their coefficients run to +-infinity; with ``ridge > 0`` they stay
+    finite but are set by the penalty, not by the data, and the message says so.
+    """
     found: list[str] = []
     levels: list[tuple[str, str]] = []
     for crit in criteria:
@@ -146,21 +166,66 @@ def warn_zero_cells(criteria: Sequence[Criterion], min_share: float) -> list[tup
                 found.append(f"{crit.name!r} level {crit.labels[lev]!r} ({n:,} contacts, {what})")
                 levels.append((crit.name, crit.labels[lev]))
     if found:
+        if ridge > 0:
+            why = (f"With ridge={ridge:g} their coefficients stay finite, but the penalty, "
+                   f"not the data, sets their size (and their points).")
+        else:
+            why = "Their coefficients are not estimable (they run to +-infinity)."
         warnings.warn(
             f"{len(found)} level(s) separate the outcome perfectly: {'; '.join(found[:8])}"
-            f"{' ...' if len(found) > 8 else ''}. Their coefficients are not estimable "
-            f"(they run to +-infinity). Raise min_share (now {min_share}) to merge "
-            f"them, band more coarsely, or pass ridge=1.0.",
+            f"{' ...' if len(found) > 8 else ''}. {why} Raise min_share (now {min_share}) to "
+            f"merge them, band more coarsely, or {_ridge_fix(ridge)}.",
             SeparationWarning, stacklevel=3,
         )
     return levels
 
 
+def _not_converged_message(res: FitResult, levels: pd.DataFrame,
+                           owners: dict[int, tuple[str, str, int]], *, max_iter: int,
+                           tol: float, ridge: float) -> str:
+    """Name the levels that were still moving when ``max_iter`` stopped the fit.
+
+    With the last Newton step known, the levels are ranked by how far it moved them and
+    counted against the convergence threshold ``tol * (1 + max |beta|)``; otherwise they
+    are ranked by standard error.
+    """
+    head = (f"The fit did not converge in max_iter={max_iter} Newton steps (last largest "
+            f"coefficient change {res.max_step:.3g}, tol={tol})")
+    step = res.last_step
+    if step is not None and owners and len(step) > max(owners):
+        moved = np.abs(np.asarray(step, dtype=float))
+        threshold = tol * (1 + float(np.max(np.abs(res.beta))))
+        order = sorted(owners, key=lambda j: -moved[j])
+        moving = [j for j in order if moved[j] > threshold]
+        crits = {owners[j][0] for j in moving}
+        names = "; ".join(f"{owners[j][0]!r} level {owners[j][1]!r} (step {moved[j]:.3g}, "
+                          f"{owners[j][2]:,} contacts)" for j in order[:5])
+        what = (f"{len(moving)} of {len(owners)} levels, in {len(crits)} criteria, still "
+                f"moved by more than tol * (1 + max |coef|) = {threshold:.3g}; largest last "
+                f"steps: {names}")
+    else:
+        ranked = levels.reindex(levels["se"].sort_values(ascending=False,
+                                                         na_position="last").index).head(5)
+        names = "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g}"
+                          + (f", {int(r.contacts):,} contacts)" if "contacts" in levels
+                             else ")")
+                          for r in ranked.itertuples())
+        what = f"{len(levels)} levels; largest standard errors: {names}"
+    return (f"{head}: {what}. Raise max_iter (now {max_iter}), {_ridge_fix(ridge)}, or merge "
+            f"those levels (min_share, edges).")
+
+
 def warn_fit(res: FitResult, table: pd.DataFrame, criteria: Sequence[Criterion],
              columns: Sequence[np.ndarray], zero_cells: list[tuple[str, str]], *,
-             max_iter: int, tol: float) -> None:
-    """Warn about divergence, non-convergence, huge standard errors and aliasing."""
+             max_iter: int, tol: float, ridge: float = 0.0) -> None:
+    """Warn about divergence, non-convergence, huge standard errors and aliasing.
+
+    Every message names the criteria and levels concerned and its fix; the ridge advice
+    follows ``ridge`` (start one, or strengthen the one given).
+    """
     levels = table[~table["reference"] & (table["criterion"] != INTERCEPT)]
+    owners = _level_owners(criteria, columns)
+    fix = _ridge_fix(ridge)
     if res.diverging and zero_cells:
         pass  # the zero-cell SeparationWarning already explains the divergence
     elif res.diverging:
@@ -170,14 +235,13 @@ def warn_fit(res: FitResult, table: pd.DataFrame, criteria: Sequence[Criterion],
         warnings.warn(
             f"The fit diverges (quasi-complete separation): the log-likelihood stopped "
             f"improving after {res.n_iter} Newton steps while coefficients keep growing, "
-            f"largest: {names}. Pass ridge=1.0, or merge those levels (min_share, edges).",
+            f"largest: {names}. Merge those levels (min_share, edges) or {fix}.",
             SeparationWarning, stacklevel=3,
         )
     elif not res.converged:
         warnings.warn(
-            f"The fit did not converge in max_iter={max_iter} Newton steps (last largest "
-            f"coefficient change {res.max_step:.3g}, tol={tol}). Increase max_iter or pass "
-            f"ridge > 0.",
+            _not_converged_message(res, levels, owners, max_iter=max_iter, tol=tol,
+                                   ridge=ridge),
             ConvergenceWarning, stacklevel=3,
         )
     named = set(zero_cells)
@@ -190,17 +254,31 @@ def warn_fit(res: FitResult, table: pd.DataFrame, criteria: Sequence[Criterion],
         warnings.warn(
             f"{len(huge)} level(s) have standard errors above {HUGE_SE:g} on the log-odds "
             f"scale: {names}. Their points are not reliable: merge them (min_share, edges) "
-            f"or pass ridge=1.0.",
+            f"or {fix}.",
             SeparationWarning, stacklevel=3,
         )
     if res.singular:
-        owners = {int(j): crit.name for crit, col in zip(criteria, columns, strict=True)
-                  for j in col if j >= 0}
-        crits = sorted({owners[j] for j in res.aliased if j in owners})
+        crits = sorted({owners[j][0] for j in res.aliased if j in owners})
+        if not crits:
+            # no exact null space: the Hessian is only ill-conditioned. A diverging fit makes
+            # it so (its fitted probabilities reach 0 and 1), and was reported above.
+            if not res.diverging and len(levels):
+                ranked = levels.reindex(levels["se"].sort_values(
+                    ascending=False, na_position="last").index).head(5)
+                names = "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g})"
+                                  for r in ranked.itertuples())
+                warnings.warn(
+                    f"The design is nearly singular (ill-conditioned Hessian) across "
+                    f"{len(levels)} levels, so their standard errors are unreliable; largest: "
+                    f"{names}. Drop or merge near-redundant criteria and levels (min_share, "
+                    f"edges) or {fix}.",
+                    ConvergenceWarning, stacklevel=3,
+                )
+            return
         warnings.warn(
             f"The design is singular: {len(crits)} criteria are aliased (some levels are "
             f"exact combinations of others): {_fmt_list(crits)}. Their coefficients and the "
             f"weights shared between them are not identified. Drop redundant criteria or "
-            f"pass ridge=1.0.",
+            f"{fix}.",
             ConvergenceWarning, stacklevel=3,
         )

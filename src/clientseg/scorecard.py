@@ -368,7 +368,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         self._criteria, codes = self._learn_bands(frame, yy)
         refs = self._references()
         design = Design.build(codes, [c.n_levels for c in self._criteria], refs)
-        zero_cells = _tab.warn_zero_cells(self._criteria, float(self.min_share))
+        zero_cells = _tab.warn_zero_cells(self._criteria, float(self.min_share),
+                                          ridge=float(self.ridge))
         res = fit_logistic(design, yy, ridge=float(self.ridge), max_iter=int(self.max_iter),
                            tol=float(self.tol))
         self.n_iter_ = res.n_iter
@@ -394,7 +395,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         self._refs = refs
         self.coef_table_ = _tab.coef_table(self._criteria, design.columns, beta, res.cov)
         _tab.warn_fit(res, self.coef_table_, self._criteria, design.columns, zero_cells,
-                      max_iter=int(self.max_iter), tol=float(self.tol))
+                      max_iter=int(self.max_iter), tol=float(self.tol),
+                      ridge=float(self.ridge))
         self._build_points()
         scores = self._total(codes)
         self.rounding_auc_loss_ = float(
@@ -599,7 +601,7 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         codes = self._encode(X)
         return pd.Series(self._total(codes), index=_index(X), name="score")
 
-    def points_breakdown(self, X: Any, *, relative: bool = True) -> pd.DataFrame:
+    def points_breakdown(self, X: Any, *, relative: bool = True, n_top: int = 1) -> pd.DataFrame:
         """Why each contact has its score: points per criterion and the top criteria up and down.
 
         Parameters
@@ -611,16 +613,28 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
             level), the "negative points" view: the contact's score is
             ``typical_points + sum of the columns``. With False, the raw level points
             (``score = base_points + sum``).
+        n_top : int, default 1
+            How many criteria to name in each direction, from 1 to the number of criteria.
+            The ranking is always relative to the typical contact, whatever ``relative``
+            says; ties go to the earlier criterion in ``criteria_``.
 
         Returns
         -------
         DataFrame or the input's kind
             One column per criterion, then ``start`` (typical or base points), ``score``,
-            ``top_up`` and ``top_down`` (the criterion that adds the most points and the one
-            that removes the most, relative to the typical contact; None when there is none).
+            then the criteria adding and removing the most points relative to the typical
+            contact (None where fewer criteria add, or remove, points). With ``n_top=1``:
+            ``top_up`` and ``top_down``. With ``n_top=k > 1``: ``top_up_1`` .. ``top_up_k``
+            (largest gain first) and ``top_down_1`` .. ``top_down_k`` (largest loss first);
+            ``top_up_1`` equals the ``top_up`` of ``n_top=1``.
             Engine frames get a frame of their kind (see :meth:`points`; a LazyFrame or
             DuckDB relation keeps its other columns, the criteria columns being replaced
             by their points).
+
+        Raises
+        ------
+        InvalidParameterError
+            When ``n_top`` is not an integer from 1 to the number of criteria.
 
         Examples
         --------
@@ -635,10 +649,14 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         >>> bool((parts["start"] + parts[["visits", "origin"]].sum(axis=1)
         ...       == parts["score"]).all())
         True
+        >>> list(card.points_breakdown(X.head(3), n_top=2).columns[-4:])
+        ['top_up_1', 'top_up_2', 'top_down_1', 'top_down_2']
         """
         kind = self._engine(X)
+        self._check_n_top(n_top)
         if kind is not None:
-            return _export.score_frame(self, X, kind, what="breakdown", relative=relative)
+            return _export.score_frame(self, X, kind, what="breakdown", relative=relative,
+                                       n_top=n_top)
         codes = self._encode(X)
         raw = np.column_stack([p[c] for p, c in zip(self._points, codes, strict=True)])
         ref = np.array([p[r] for p, r in zip(self._points, self._refs, strict=True)])
@@ -648,14 +666,26 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         out["start"] = self.typical_points_ if relative else self.base_points_
         out["score"] = self._total(codes)
         names = np.asarray(self.criteria_, dtype=object)
-        up = np.argmax(rel, axis=1)
-        down = np.argmin(rel, axis=1)
-        rows = np.arange(len(rel))
-        out["top_up"] = pd.Series(np.where(rel[rows, up] > 0, names[up], None),
-                                  index=out.index, dtype=object)
-        out["top_down"] = pd.Series(np.where(rel[rows, down] < 0, names[down], None),
-                                    index=out.index, dtype=object)
+        rows = np.arange(len(rel))[:, None]
+        # stable sorts: ties go to the earlier criterion, as np.argmax / np.argmin do
+        up = np.argsort(-rel, axis=1, kind="stable")[:, :n_top]
+        down = np.argsort(rel, axis=1, kind="stable")[:, :n_top]
+        up_cols, down_cols = _export.top_columns(n_top)
+        for cols, order, sign in ((up_cols, up, 1.0), (down_cols, down, -1.0)):
+            named = names[order]  # fancy indexing: a copy
+            named[~(sign * rel[rows, order] > 0)] = None
+            for k, col in enumerate(cols):
+                out[col] = pd.Series(named[:, k], index=out.index, dtype=object)
         return out
+
+    def _check_n_top(self, n_top: Any) -> None:
+        check_scalar("n_top", n_top, kind=int, low=1)
+        if n_top > len(self.criteria_):
+            raise InvalidParameterError(
+                f"Parameter 'n_top' is {n_top}, but this card has {len(self.criteria_)} "
+                f"criteria, so at most {len(self.criteria_)} can be named in each direction. "
+                f"Pass n_top={len(self.criteria_)} or less."
+            )
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of conversion implied by each contact's (rounded) score."""
