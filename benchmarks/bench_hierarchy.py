@@ -6,9 +6,11 @@ Stages (peers run in the same process, one after the other, on the same data):
   ``fastcluster.linkage_vector(X, "ward")`` (O(n·d) memory, C++ nearest-neighbour chain);
   ``scipy.cluster.hierarchy.linkage(X, "ward")`` (n² condensed matrix; only up to 20k);
   scikit-learn ``AgglomerativeClustering(6, linkage="ward")`` (scipy's tree underneath; only
-  up to 20k). Quality: ``max_rel_height_diff`` against clientseg's heights (0 up to
-  rounding); for scikit-learn, which returns labels, ``ari_vs_clientseg`` of its 6 segments
-  against clientseg's cut at 6 (1.0: the same partition).
+  up to 20k). clientseg and fastcluster run ``REPEATS`` times, alternately; their rows keep
+  the median run, every run's wall time and (fastcluster's row) the median of the paired
+  ratios ``paired_ratio_median``. Quality: ``max_rel_height_diff`` against clientseg's
+  heights (0 up to rounding); for scikit-learn, which returns labels, ``ari_vs_clientseg`` of
+  its 6 segments against clientseg's cut at 6 (1.0: the same partition).
 * ``two-stage segmenter``: a synthetic customer base (``clientseg.synth``) encoded with
   :class:`MixedDataEncoder` (FAMD, first 10 components, as HCPC's ``ncp``; encoding not
   timed), then ``HierarchicalSegmenter(6, strategy="two_stage", consolidate=True)``.
@@ -28,7 +30,7 @@ import numpy as np
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks._harness import measure, record
+from benchmarks._harness import Measurement, measure, record
 from clientseg import HierarchicalSegmenter, MixedDataEncoder, ward_linkage, ward_tree
 from clientseg.synth import make_customer_base
 
@@ -39,6 +41,7 @@ COMPARE = {"smoke": 3_000, "regular": 20_000, "large": 20_000}
 SCIPY_MAX = 20_000  # scipy's condensed matrix: 1.6 GB at 20k, 20 GB at 70k
 N_SEGMENTS = 6
 N_MICRO = 200
+REPEATS = {"smoke": 1, "regular": 5, "large": 5}  # alternating runs of clientseg and fastcluster
 
 
 def _encoded_base(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -51,22 +54,43 @@ def _rel_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
 
 
+def _median_run(runs: list[Measurement]) -> Measurement:
+    """The run with the median wall time (the lower middle one for an even count)."""
+    return sorted(runs, key=lambda m: m.wall_s)[(len(runs) - 1) // 2]
+
+
 def _exact_rows(profile: str, peers: bool) -> list[dict[str, Any]]:
     rows = []
     for n in EXACT[profile]:
         X, _ = make_blobs(n, n_features=8, centers=6, random_state=0)
         size = {"n_customers": n, "n_features": 8}
-        ours = measure(ward_linkage, X)
-        rows.append(record(SUITE, "exact tree", "clientseg", size, ours, max_rel_height_diff=0.0))
-        if not peers:
-            continue
         try:
             import fastcluster
         except ImportError:  # the bench extra is not installed: no peer
+            fastcluster = None
+        if not peers or fastcluster is None:
+            ours = measure(ward_linkage, X)
+            rows.append(record(SUITE, "exact tree", "clientseg", size, ours,
+                               max_rel_height_diff=0.0))
             continue
-        fc = measure(fastcluster.linkage_vector, X, "ward")
+        # Alternate the two O(n·d) engines REPEATS times: single timings move by +-30% on a
+        # shared machine, so the row keeps each tool's median and the median of the paired
+        # ratios (fastcluster's time / clientseg's, run back to back).
+        ours_runs, fc_runs = [], []
+        for _ in range(REPEATS[profile]):
+            ours_runs.append(measure(ward_linkage, X))
+            fc_runs.append(measure(fastcluster.linkage_vector, X, "ward"))
+        ours, fc = _median_run(ours_runs), _median_run(fc_runs)
+        paired = [f.wall_s / o.wall_s for o, f in zip(ours_runs, fc_runs, strict=True)]
+        rows.append(record(SUITE, "exact tree", "clientseg", size, ours, max_rel_height_diff=0.0,
+                           repeats=len(ours_runs),
+                           wall_s_runs=[round(m.wall_s, 4) for m in ours_runs]))
         rows.append(record(SUITE, "exact tree", "fastcluster.linkage_vector", size, fc,
-                           max_rel_height_diff=_rel_diff(fc.result[:, 2], ours.result[:, 2])))
+                           max_rel_height_diff=_rel_diff(fc.result[:, 2], ours.result[:, 2]),
+                           repeats=len(fc_runs),
+                           wall_s_runs=[round(m.wall_s, 4) for m in fc_runs],
+                           paired_ratio_median=round(float(np.median(paired)), 3),
+                           paired_ratios=[round(r, 3) for r in paired]))
         if n <= SCIPY_MAX:
             from scipy.cluster.hierarchy import linkage
 

@@ -32,6 +32,42 @@ def test_suite_smoke_profile_reports_time_memory_and_quality(suite):
     assert any(r["tool"] == "clientseg" for r in rows)
 
 
+def test_exact_tree_alternates_with_fastcluster_and_keeps_the_paired_ratios(monkeypatch):
+    # A stand-in fastcluster (scipy's Ward underneath) that records the call order.
+    import types
+
+    from scipy.cluster.hierarchy import linkage
+
+    bench = importlib.import_module("benchmarks.bench_hierarchy")
+    calls = []
+    ours = bench.ward_linkage
+
+    def fake_vector(X, method):
+        calls.append("fastcluster")
+        return linkage(X, method)
+
+    def counted(X):
+        calls.append("clientseg")
+        return ours(X)
+
+    monkeypatch.setitem(sys.modules, "fastcluster",
+                        types.SimpleNamespace(linkage_vector=fake_vector))
+    monkeypatch.setattr(bench, "ward_linkage", counted)
+    monkeypatch.setitem(bench.EXACT, "smoke", [300])
+    monkeypatch.setitem(bench.REPEATS, "smoke", 3)
+    monkeypatch.setattr(bench, "SCIPY_MAX", 0)  # no scipy / scikit-learn rows
+    rows = bench._exact_rows("smoke", peers=True)
+    assert calls == ["clientseg", "fastcluster"] * 3
+    ours_row, fc_row = rows
+    assert (ours_row["tool"], fc_row["tool"]) == ("clientseg", "fastcluster.linkage_vector")
+    assert ours_row["repeats"] == fc_row["repeats"] == 3
+    assert ours_row["wall_s"] == sorted(ours_row["wall_s_runs"])[1]  # the median run
+    expected = [f / o for o, f in zip(ours_row["wall_s_runs"], fc_row["wall_s_runs"],
+                                      strict=True)]
+    assert fc_row["paired_ratio_median"] == pytest.approx(sorted(expected)[1], rel=0.02)
+    assert fc_row["max_rel_height_diff"] < 1e-9
+
+
 def test_engine_suite_agrees_with_pandas_and_catches_a_changed_table():
     bench = importlib.import_module("benchmarks.bench_engines")
     rows = bench.run("smoke", peers=False)

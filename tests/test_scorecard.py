@@ -1253,3 +1253,30 @@ def test_polars_and_arrow_frames_score_like_pandas(simulated, card):
     np.testing.assert_array_equal(card.points(frame).to_numpy(), card.points(X).to_numpy())
     np.testing.assert_array_equal(card.points(frame.to_arrow()).to_numpy(),
                                   card.points(X).to_numpy())
+
+
+@pytest.mark.parametrize("cache_chunks", [0, 2, 100])
+def test_design_cache_size_does_not_change_the_fit(monkeypatch, cache_chunks):
+    # The dense design is cached chunk by chunk up to CACHE_BYTES; rebuilding some or all
+    # chunks at each Newton step must give the very same fit as caching them all.
+    from clientseg import _scorecard_fit as fit_mod
+
+    rng = np.random.default_rng(3)
+    n = 2_000
+    X = pd.DataFrame({"visits": rng.poisson(3, n).astype(float),
+                      "origin": rng.choice(["web", "fair", "ad", "call"], n),
+                      "age": rng.normal(40, 12, n)})
+    X.loc[rng.random(n) < 0.05, "visits"] = np.nan
+    logit = -1.0 + 0.3 * X["visits"].fillna(0) + (X["origin"] == "fair") * 0.8
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
+    reference = LogisticScorecard().fit(X, y).coef_table_
+    p = len(reference)
+    monkeypatch.setattr(fit_mod, "CHUNK_ROWS", 300)  # 7 chunks of the 2,000 rows
+    monkeypatch.setattr(fit_mod, "CACHE_BYTES", cache_chunks * 300 * p * 4)
+    design = fit_mod.Design.build([np.array([0, 2, 1]), np.array([1, 0, 0])], [3, 2], [0, 0])
+    np.testing.assert_array_equal(design.dense(0, 3, np.float32),
+                                  design.dense(0, 3).astype(np.float32))
+    np.testing.assert_array_equal(design.dense(0, 3), [[1, 0, 0, 1], [1, 0, 1, 0],
+                                                      [1, 1, 0, 0]])
+    pd.testing.assert_frame_equal(LogisticScorecard().fit(X, y).coef_table_, reference,
+                                  rtol=1e-10)

@@ -30,7 +30,7 @@ CHUNK_ROWS = 65_536
 #: Hessian (the gradient stays exact, so the optimum is the same; convergence is still
 #: fast because the Hessian hardly changes that close to the optimum).
 REUSE_HESSIAN_BELOW = 0.05
-#: Dense (float32) design chunks are kept between Newton steps when they fit in this size.
+#: Dense (float32) design chunks are kept between Newton steps up to this size in all.
 CACHE_BYTES = 256 * 2**20
 
 
@@ -61,16 +61,21 @@ class Design:
         """Number of rows."""
         return len(self.codes[0]) if self.codes else 0
 
-    def dense(self, start: int, stop: int) -> np.ndarray:
-        """Build the design rows ``start:stop`` as a dense float array (intercept first)."""
+    def dense(self, start: int, stop: int, dtype: Any = np.float64) -> np.ndarray:
+        """Build the design rows ``start:stop`` as a dense array (intercept first).
+
+        The values are 0 and 1, exact in any float type; ``float32`` halves the cost.
+        """
         m = stop - start
-        out = np.zeros((m, self.n_params))
+        p = self.n_params
+        out = np.zeros((m, p), dtype=dtype)
         out[:, 0] = 1.0
-        rows = np.arange(m)
+        flat = out.reshape(-1)  # a view: out is C-contiguous
+        row_start = np.arange(0, m * p, p)
         for codes, col in zip(self.codes, self.columns, strict=True):
             c = col[codes[start:stop]]
             ok = c >= 0
-            out[rows[ok], c[ok]] = 1.0
+            flat[row_start[ok] + c[ok]] = 1.0
         return out
 
     def linear_predictor(self, beta: np.ndarray) -> np.ndarray:
@@ -129,16 +134,18 @@ def _grad_hess(design: Design, y: np.ndarray, mu: np.ndarray, cache: dict[int, n
     computed in float64.
     """
     p = design.n_params
-    keep = design.n_rows * p * 4 <= CACHE_BYTES
     dtype: type[np.floating[Any]] = np.float64 if exact else np.float32
     hess = np.zeros((p, p))
     w = (mu * (1.0 - mu)).astype(dtype)
-    for start in range(0, design.n_rows, CHUNK_ROWS):
+    # Keep as many leading chunks as fit in CACHE_BYTES (not all or nothing: past the
+    # budget only the remaining chunks are rebuilt at each step).
+    n_keep = CACHE_BYTES // max(CHUNK_ROWS * p * 4, 1)
+    for i, start in enumerate(range(0, design.n_rows, CHUNK_ROWS)):
         stop = min(start + CHUNK_ROWS, design.n_rows)
         x = cache.get(start)
         if x is None:
-            x = design.dense(start, stop).astype(np.float32)  # 0/1 values: exact in float32
-            if keep:
+            x = design.dense(start, stop, np.float32)  # 0/1 values: exact in float32
+            if i < n_keep:
                 cache[start] = x
         xd: np.ndarray = x.astype(dtype, copy=False)
         wd: np.ndarray = w[start:stop, None]
