@@ -1155,14 +1155,19 @@ def test_quasi_complete_separation_across_criteria_warns_end_to_end():
     assert not card.converged_
 
 
+def _hand_coef_table(coef_ge2: float, se_ge2: float) -> pd.DataFrame:
+    """A coef_table_ by hand: intercept, 'visits' (<2 reference, >=2), 'origin' web."""
+    return pd.DataFrame({
+        "criterion": ["(intercept)", "visits", "visits", "origin"],
+        "level": ["", "<2", ">=2", "web"], "coef": [-1.0, 0.0, coef_ge2, 0.2],
+        "se": [0.1, np.nan, se_ge2, 0.1], "reference": [False, True, False, False]})
+
+
 def test_nearly_singular_design_without_aliased_criteria_names_levels():
     from clientseg._scorecard_fit import FitResult
     from clientseg._scorecard_tables import warn_fit
 
-    table = pd.DataFrame({
-        "criterion": ["(intercept)", "visits", "visits", "origin"],
-        "level": ["", "<2", ">=2", "web"], "coef": [-1.0, 0.0, 1.0, 0.2],
-        "se": [0.1, np.nan, 3.0, 0.1], "reference": [False, True, False, False]})
+    table = _hand_coef_table(1.0, 3.0)
     res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=5, converged=True,
                     diverging=False, singular=True, max_step=0.0, aliased=())
     with pytest.warns(ConvergenceWarning, match=r"nearly singular \(ill-conditioned Hessian\) "
@@ -1192,10 +1197,7 @@ def test_divergence_and_huge_standard_errors_warnings_name_the_level():
     from clientseg._scorecard_fit import FitResult
     from clientseg._scorecard_tables import warn_fit
 
-    table = pd.DataFrame({
-        "criterion": ["(intercept)", "visits", "visits", "origin"],
-        "level": ["", "<2", ">=2", "web"], "coef": [-1.0, 0.0, 31.0, 0.2],
-        "se": [0.1, np.nan, 4e3, 0.1], "reference": [False, True, False, False]})
+    table = _hand_coef_table(31.0, 4e3)
     res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=30, converged=False,
                     diverging=True, singular=False, max_step=1.0)
     with (pytest.warns(SeparationWarning, match=r"diverges .*after 30 Newton steps.*'visits' "
