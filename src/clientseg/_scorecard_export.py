@@ -527,26 +527,8 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
     outputs["start"] = nw.lit(float(start), dtype=nw.Float64)
     outputs["score"] = total
     rel_cols = [nw.col(t) - ref for t, ref in zip(tmp, refs, strict=True)]
-    if n_top > 1:
-        staged, ranked = _ranked_criteria(card, staged, rel_cols, n_top)
-        outputs.update(ranked)
-        return emit(staged, kind, outputs, carry=carry)
-    for name in ("top_up", "top_down"):
-        # np.argmax/argmin: the first criterion whose value no other beats (pairwise
-        # comparisons; a running max would nest the expression exponentially)
-        chain: Any = None
-        for i, crit in enumerate(card.criteria_):
-            ri = rel_cols[i]
-            cond = ri > 0 if name == "top_up" else ri < 0
-            for j, rj in enumerate(rel_cols):
-                if j != i:
-                    if name == "top_up":
-                        cond = cond & (ri > rj if j < i else ri >= rj)
-                    else:
-                        cond = cond & (ri < rj if j < i else ri <= rj)
-            chain = nw.when(cond).then(nw.lit(crit)) if chain is None else \
-                chain.when(cond).then(nw.lit(crit))
-        outputs[name] = chain.otherwise(nw.lit(None, dtype=nw.String))
+    staged, ranked = _ranked_criteria(card, staged, rel_cols, n_top)
+    outputs.update(ranked)
     return emit(staged, kind, outputs, carry=carry)
 
 
@@ -564,7 +546,7 @@ def top_columns(n_top: int) -> tuple[list[str], list[str]]:
 
 def _ranked_criteria(card: LogisticScorecard, staged: Any, rel_cols: list[Any],
                      n_top: int) -> tuple[Any, dict[str, Any]]:
-    """Expressions naming the ``n_top`` criteria adding and removing the most points.
+    """Expressions naming the ``n_top`` criteria adding and removing the most points (any n_top).
 
     The rank of criterion i upwards is the number of criteria above it, ties going to the
     earlier column: ``#{j: r_j > r_i} + #{j < i: r_j == r_i}``, as a stable descending sort
