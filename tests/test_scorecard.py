@@ -1077,11 +1077,7 @@ def test_non_convergence_without_steps_names_the_largest_standard_errors():
     from clientseg._scorecard_fit import FitResult
     from clientseg._scorecard_tables import warn_fit
 
-    table = pd.DataFrame({
-        "criterion": ["(intercept)", "visits", "visits", "origin"],
-        "level": ["", "<2", ">=2", "web"], "coef": [-1.0, 0.0, 3.0, 0.2],
-        "se": [0.1, np.nan, 2.5, 0.1], "reference": [False, True, False, False],
-        "contacts": [100, 40, 35, 25]})
+    table = _hand_coef_table(3.0, 2.5).assign(contacts=[100, 40, 35, 25])
     res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=5, converged=False,
                     diverging=False, singular=False, max_step=0.2)  # no last_step
     with pytest.warns(ConvergenceWarning, match=r"max_iter=5 Newton steps.*: 2 levels; largest "
@@ -1272,7 +1268,7 @@ def test_design_cache_size_does_not_change_the_fit(monkeypatch, cache_chunks):
     logit = -1.0 + 0.3 * X["visits"].fillna(0) + (X["origin"] == "fair") * 0.8
     y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int))
     reference = LogisticScorecard().fit(X, y).coef_table_
-    p = len(reference)
+    p = int((~reference["reference"]).sum())  # design columns: intercept + non-reference levels
     monkeypatch.setattr(fit_mod, "CHUNK_ROWS", 300)  # 7 chunks of the 2,000 rows
     monkeypatch.setattr(fit_mod, "CACHE_BYTES", cache_chunks * 300 * p * 4)
     design = fit_mod.Design.build([np.array([0, 2, 1]), np.array([1, 0, 0])], [3, 2], [0, 0])

@@ -180,6 +180,15 @@ def warn_zero_cells(criteria: Sequence[Criterion], min_share: float, *,
     return levels
 
 
+def _largest_se(levels: pd.DataFrame, *, with_contacts: bool, n: int = 5) -> str:
+    """Name the ``n`` levels of largest standard error (missing ones last), for a warning."""
+    ranked = levels.reindex(levels["se"].sort_values(ascending=False,
+                                                     na_position="last").index).head(n)
+    return "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g}"
+                     + (f", {int(r.contacts):,} contacts)" if with_contacts else ")")
+                     for r in ranked.itertuples())
+
+
 def _not_converged_message(res: FitResult, levels: pd.DataFrame,
                            owners: dict[int, tuple[str, str, int]], *, max_iter: int,
                            tol: float, ridge: float) -> str:
@@ -204,12 +213,7 @@ def _not_converged_message(res: FitResult, levels: pd.DataFrame,
                 f"moved by more than tol * (1 + max |coef|) = {threshold:.3g}; largest last "
                 f"steps: {names}")
     else:
-        ranked = levels.reindex(levels["se"].sort_values(ascending=False,
-                                                         na_position="last").index).head(5)
-        names = "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g}"
-                          + (f", {int(r.contacts):,} contacts)" if "contacts" in levels
-                             else ")")
-                          for r in ranked.itertuples())
+        names = _largest_se(levels, with_contacts="contacts" in levels)
         what = f"{len(levels)} levels; largest standard errors: {names}"
     return (f"{head}: {what}. Raise max_iter (now {max_iter}), {_ridge_fix(ridge)}, or merge "
             f"those levels (min_share, edges).")
@@ -263,10 +267,7 @@ def warn_fit(res: FitResult, table: pd.DataFrame, criteria: Sequence[Criterion],
             # no exact null space: the Hessian is only ill-conditioned. A diverging fit makes
             # it so (its fitted probabilities reach 0 and 1), and was reported above.
             if not res.diverging and len(levels):
-                ranked = levels.reindex(levels["se"].sort_values(
-                    ascending=False, na_position="last").index).head(5)
-                names = "; ".join(f"{r.criterion!r} level {r.level!r} (SE {r.se:.3g})"
-                                  for r in ranked.itertuples())
+                names = _largest_se(levels, with_contacts=False)
                 warnings.warn(
                     f"The design is nearly singular (ill-conditioned Hessian) across "
                     f"{len(levels)} levels, so their standard errors are unreliable; largest: "

@@ -711,7 +711,7 @@ class HierarchicalSegmenter(StreamingMixin, ClusterMixin, BaseEstimator):
         if auto:
             cut = self._auto_cut(tree, None if strategy == "exact" else micro, Xt)
             k = cut.k
-        n_distinct = int(np.unique(tree.leaf_centroids, axis=0).shape[0])
+        n_distinct = _n_distinct_rows(tree.leaf_centroids)
         if n_distinct < k:
             warnings.warn(
                 f"X has only {n_distinct:,} distinct rows but n_segments={k}: "
