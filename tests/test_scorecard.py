@@ -1120,13 +1120,8 @@ def test_level_where_every_contact_converted_warns_end_to_end():
     assert finite["se"] < 1 / np.sqrt(0.5)  # the penalised Hessian is at least ridge
 
 
-def test_quasi_complete_separation_across_criteria_warns_end_to_end():
-    """Separation with no empty cell: members referred all convert, cold guests never do.
-
-    Every level has both outcomes, but along beta(referred) = -beta(guest) -> +infinity the
-    likelihood keeps rising (those two cells are pushed to 1 and 0 while the mixed cells'
-    log-odds stay put), so the fit diverges on exactly those two levels.
-    """
+def _quasi_separated_contacts() -> tuple[pd.DataFrame, np.ndarray]:
+    """Members referred all convert, cold guests never do; every level has both outcomes."""
     rng = np.random.default_rng(3)
     n = 4_000
     account = rng.choice(["member", "guest"], n)
@@ -1136,6 +1131,25 @@ def test_quasi_complete_separation_across_criteria_warns_end_to_end():
     y = (rng.random(n) < p).astype(int)
     X = pd.DataFrame({"account": account, "source": source,
                       "visits": rng.poisson(3, n).astype(float)})
+    return X, y
+
+
+# How far a separated fit runs before it stalls moves with the BLAS kernel's rounding (its
+# Hessian loses the last curvature along the separating direction); the verdict must not.
+@pytest.mark.parametrize("stall_gain", [1e-10, 1e-12, 1e-14])
+def test_quasi_complete_separation_across_criteria_warns_end_to_end(monkeypatch, stall_gain):
+    """Separation with no empty cell: members referred all convert, cold guests never do.
+
+    Every level has both outcomes, but along beta(referred) = -beta(guest) -> +infinity the
+    likelihood keeps rising (those two cells are pushed to 1 and 0 while the mixed cells'
+    log-odds stay put), so the fit diverges on exactly those two levels. The diagnosis is
+    separation, never aliasing (the design has full rank) nor convergence, however long the
+    fit runs before it stalls.
+    """
+    from clientseg import _scorecard_fit
+
+    monkeypatch.setattr(_scorecard_fit, "STALL_GAIN", stall_gain)
+    X, y = _quasi_separated_contacts()
     card = LogisticScorecard(reference={"account": "member", "source": "cold"})
     # nothing else is emitted (filterwarnings = error): no zero-cell warning, and no
     # "singular design" warning for the Hessian the divergence makes ill-conditioned
@@ -1149,6 +1163,41 @@ def test_quasi_complete_separation_across_criteria_warns_end_to_end():
                                                 r"\(SE [\d.e+]+\); 'source' level 'referred'")):
         card.fit(X, y)
     assert not card.converged_
+    assert card.separated_
+    assert card.aliased_ == []
+
+
+def test_separation_verdict_reads_outcomes_not_the_hessian():
+    """Pure extreme rows are separation; an extreme row with the other outcome is not."""
+    from clientseg._scorecard_fit import separated
+
+    y = np.array([1, 1, 0, 1, 0, 0])
+    eta = np.array([25.0, 25.0, 0.3, -0.2, -25.0, -25.0])
+    assert separated(eta, y)
+    assert not separated(eta, np.array([1, 0, 0, 1, 0, 0]))  # a non-convert at p ~ 1
+    assert not separated(np.array([3.0, 3.0, 0.3, -0.2, -3.0, -3.0]), y)  # nothing extreme
+
+
+def test_aliasing_is_read_off_the_unweighted_design():
+    """Exact aliasing is named whatever the fit; a full-rank design names nothing.
+
+    'tier' copies 'plan' level for level, so their dummies are equal columns: the Gram
+    matrix of the design (level counts) is singular along plan - tier. A rare level (3 of
+    5,000 rows) is not aliasing: its scaled Gram column is as informative as any other.
+    """
+    from clientseg._scorecard_fit import Design, aliased_columns
+
+    rng = np.random.default_rng(0)
+    n = 5_000
+    plan = rng.integers(0, 3, n)
+    other = rng.integers(0, 2, n)
+    rare = np.zeros(n, dtype=np.intp)
+    rare[:3] = 1
+    design = Design.build([plan, plan.copy(), other], [3, 3, 2], [0, 0, 0])
+    aliased = set(aliased_columns(design))
+    assert aliased == {1, 2, 3, 4}  # plan's two levels and tier's two
+    full = Design.build([plan, other, rare], [3, 2, 2], [0, 0, 0])
+    assert aliased_columns(full) == ()
 
 
 def _hand_coef_table(coef_ge2: float, se_ge2: float) -> pd.DataFrame:

@@ -32,6 +32,13 @@ CHUNK_ROWS = 65_536
 REUSE_HESSIAN_BELOW = 0.05
 #: Dense (float32) design chunks are kept between Newton steps up to this size in all.
 CACHE_BYTES = 256 * 2**20
+#: The fit is stalled once a Newton step raises the log-likelihood by less than this
+#: fraction of it; with coefficients past :data:`DIVERGENCE_COEF` that is a divergence
+#: candidate, confirmed only when the extreme rows are pure (:func:`separated`).
+STALL_GAIN = 1e-10
+DIVERGENCE_COEF = 10.0
+#: Fitted probabilities this close to 0 or 1 mark the cells a separated fit pushes away.
+SEPARATED_PROB = 1e-6
 
 
 @dataclass(frozen=True)
@@ -177,9 +184,11 @@ def _fit_logistic(
 ) -> FitResult:
     """Maximise the (ridge-penalised) log-likelihood by Newton steps with step halving.
 
-    Converged: the largest coefficient change is below ``tol * (1 + max |beta|)``.
-    Diverging: the log-likelihood stopped improving while coefficients keep growing, the
-    signature of (quasi-)separation.
+    Converged: the largest coefficient change of the full Newton step is below
+    ``tol * (1 + max |beta|)``. Stalled: a step raised the log-likelihood by less than
+    :data:`STALL_GAIN` of it, with coefficients past :data:`DIVERGENCE_COEF` or a line
+    search that found no better point. Diverging: stalled with large coefficients and
+    pure extreme rows (:func:`separated`), the signature of (quasi-)separation.
     """
     y = y.astype(float)
     p = design.n_params
@@ -196,15 +205,20 @@ def _fit_logistic(
     obj, eta = objective(beta)
     cache: dict[int, np.ndarray] = {}
     converged = diverging = singular = False
-    step_size = np.inf
+    step_size = newton = np.inf
     last_step = np.full(p, np.inf)
     n_iter = 0
     hess: np.ndarray | None = None
+    # Steps start on a float32 Hessian; a small step must be confirmed on an exact one,
+    # since float32 rounding can hide the little curvature left along a separating
+    # direction and make a stalled fit look converged.
+    exact = hess_exact = False
     for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is reported)
         mu = expit(eta)
-        if hess is None or step_size > REUSE_HESSIAN_BELOW:
-            grad, hess = _grad_hess(design, y, mu, cache, exact=False)
+        if hess is None or newton > REUSE_HESSIAN_BELOW or hess_exact != exact:
+            grad, hess = _grad_hess(design, y, mu, cache, exact=exact)
             hess[np.diag_indices(p)] += pen
+            hess_exact = exact
         else:  # near the optimum the Hessian barely moves: keep it (chord Newton step)
             grad = _gradient(design, y - mu)
         grad -= pen * beta
@@ -217,15 +231,22 @@ def _fit_logistic(
             if new_obj >= obj - 1e-12 * (1 + abs(obj)) or t < 1e-6:
                 break
             t /= 2
+        # Convergence is judged on the full Newton step: a line search that found no
+        # better point moves beta by almost nothing, which is a stall, not an optimum.
+        newton = float(np.max(np.abs(step)))
         last_step = cand - beta
         step_size = float(np.max(np.abs(last_step)))
         gain = new_obj - obj
         beta, obj, eta = cand, new_obj, new_eta
-        if step_size <= tol * (1 + float(np.max(np.abs(beta)))):
-            converged = True
-            break
-        if gain <= 1e-10 * (1 + abs(obj)) and float(np.max(np.abs(beta[1:]), initial=0.0)) > 10:
-            diverging = True
+        if newton <= tol * (1 + float(np.max(np.abs(beta)))):
+            if hess_exact:
+                converged = True
+                break
+            exact = True
+            continue
+        large = float(np.max(np.abs(beta[1:]), initial=0.0)) > DIVERGENCE_COEF
+        if gain <= STALL_GAIN * (1 + abs(obj)) and (large or t < 1e-6):
+            diverging = large and separated(eta, y)
             break
     mu = expit(eta)
     _, hess = _grad_hess(design, y, mu, cache, exact=True)
@@ -239,11 +260,59 @@ def _fit_logistic(
     except (linalg.LinAlgError, linalg.LinAlgWarning):
         cov = np.linalg.pinv(hess)
         singular = True
-    aliased: tuple[int, ...] = ()
-    if singular:  # name the columns spanning the Hessian's null space
-        vals, vecs = np.linalg.eigh(hess)
-        null = vecs[:, vals <= 1e-9 * max(float(vals.max()), 1e-300)]
-        aliased = tuple(int(j) for j in np.flatnonzero(np.any(np.abs(null) > 0.05, axis=1)))
+    # An ill-conditioned Hessian has two causes: levels that are exact combinations of
+    # others (aliasing, a property of the design) or fitted probabilities at 0 and 1 (the
+    # weights of a separated fit). Only the first is named as aliasing, and it is read off
+    # the unweighted design, whose rank does not depend on how far the fit went.
+    aliased = aliased_columns(design, cache) if singular else ()
     return FitResult(beta=beta, cov=cov, loglik=float(obj), n_iter=n_iter,
                      converged=converged, diverging=diverging, singular=singular,
                      max_step=step_size, aliased=aliased, last_step=last_step)
+
+
+def separated(eta: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a stalled fit is (quasi-)separated: its extreme rows are all pure.
+
+    Albert & Anderson (1984): without a finite maximum, the likelihood keeps rising as some
+    cells' log-odds go to +/-infinity, and those cells hold one outcome only. At a stall
+    (gain below :data:`STALL_GAIN` of the log-likelihood) such a cell of ``m`` rows still
+    gains about ``m * exp(-|eta|)`` per step, so its fitted probability is well within
+    :data:`SEPARATED_PROB` of 0 or 1. The fit is separated when some rows are that extreme
+    and every one of them has the outcome its probability predicts. The verdict reads the
+    linear predictor, not the Hessian, so it does not depend on the BLAS kernel.
+    """
+    edge = float(np.log((1.0 - SEPARATED_PROB) / SEPARATED_PROB))
+    high, low = eta > edge, eta < -edge
+    if not (high.any() or low.any()):
+        return False
+    return bool(np.all(y[high] == 1) and np.all(y[low] == 0))
+
+
+def aliased_columns(design: Design, cache: dict[int, np.ndarray] | None = None,
+                    ) -> tuple[int, ...]:
+    """Design columns (intercept = 0) in the null space of the unweighted design.
+
+    The Gram matrix ``X'X`` holds level counts, computed exactly in float64. Its columns
+    are scaled to a unit diagonal (so a rare level counts as much as a common one) and its
+    rank taken with :func:`numpy.linalg.matrix_rank`'s tolerance, ``p * eps * lambda_max``
+    (Golub & Van Loan): eigenvalues below it are rounding noise of an exact zero. Columns
+    with a loading above 0.05 on the null space are named.
+    """
+    p = design.n_params
+    gram = np.zeros((p, p))
+    for start in range(0, design.n_rows, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, design.n_rows)
+        x = (cache or {}).get(start)
+        if x is None:
+            x = design.dense(start, stop, np.float32)
+        xd = x.astype(np.float64)
+        gram += xd.T @ xd
+    diag = np.diag(gram).copy()
+    empty = diag == 0.0  # a level no row has is its own null space
+    diag[empty] = 1.0
+    scaled = gram / np.sqrt(np.outer(diag, diag))
+    vals, vecs = np.linalg.eigh(scaled)
+    tol = p * np.finfo(float).eps * max(float(vals.max()), 1.0)
+    null = vecs[:, vals <= tol]
+    out = np.any(np.abs(null) > 0.05, axis=1) | empty
+    return tuple(int(j) for j in np.flatnonzero(out))

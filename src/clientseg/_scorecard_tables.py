@@ -150,6 +150,13 @@ def _level_owners(criteria: Sequence[Criterion],
             for lev, j in enumerate(col) if j >= 0}
 
 
+def aliased_criteria(res: FitResult, criteria: Sequence[Criterion],
+                     columns: Sequence[np.ndarray]) -> list[str]:
+    """Criteria owning a design column that the fit found aliased, sorted."""
+    owners = _level_owners(criteria, columns)
+    return sorted({owners[j][0] for j in res.aliased if j in owners})
+
+
 def warn_zero_cells(criteria: Sequence[Criterion], min_share: float, *,
                     ridge: float = 0.0) -> list[tuple[str, str]]:
     """Warn about levels with no conversion or only conversions; return them.
@@ -262,7 +269,7 @@ def warn_fit(res: FitResult, table: pd.DataFrame, criteria: Sequence[Criterion],
             SeparationWarning, stacklevel=3,
         )
     if res.singular:
-        crits = sorted({owners[j][0] for j in res.aliased if j in owners})
+        crits = aliased_criteria(res, criteria, columns)
         if not crits:
             # no exact null space: the Hessian is only ill-conditioned. A diverging fit makes
             # it so (its fitted probabilities reach 0 and 1), and was reported above.

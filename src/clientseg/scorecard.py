@@ -163,6 +163,13 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
         Newton steps taken.
     converged_ : bool
         Whether the fit met its convergence criterion.
+    separated_ : bool
+        Whether the fit stopped on (quasi-)separation: the likelihood kept rising while
+        some cells' fitted probabilities went to 0 or 1 (a :class:`SeparationWarning`
+        names their levels).
+    aliased_ : list of str
+        Criteria with levels that are exact combinations of others' (read off the
+        unweighted design, so a separated fit never lands here); empty for most fits.
     loglik_ : float
         Maximised (penalised, with ``ridge``) log-likelihood.
     n_features_in_, feature_names_in_
@@ -374,6 +381,8 @@ class LogisticScorecard(ClassifierMixin, BaseEstimator):
                            tol=float(self.tol))
         self.n_iter_ = res.n_iter
         self.converged_ = bool(res.converged)
+        self.separated_ = bool(res.diverging)
+        self.aliased_ = _tab.aliased_criteria(res, self._criteria, design.columns)
         self.loglik_ = res.loglik
         shift = 0.0
         if self.population_rate is not None:
