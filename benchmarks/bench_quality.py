@@ -59,8 +59,7 @@ def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _clientseg_indices(X: np.ndarray, labels: np.ndarray, n_sil: int) -> dict[str, float]:
-    from clientseg import _quality_metrics as qm
-
+    from clientseg.quality import _metrics as qm
     g = qm.geometry(X, labels, N_SEGMENTS)
     hom = qm.homogeneity(g)
     sep = qm.separation(g, hom["mean_distance"])

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clientseg import _backends
+from clientseg._core import backends as _backends
 from clientseg.exceptions import (
     DataQualityWarning,
     InvalidDataError,

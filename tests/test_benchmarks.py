@@ -191,8 +191,7 @@ def test_clientseg_bench_names_the_flag_of_an_unknown_suite(tmp_path):
 
 def test_clientseg_bench_says_where_it_looked_when_the_suites_are_missing(monkeypatch,
                                                                           tmp_path):
-    from clientseg import _cli_bench
-
+    from clientseg.cli import _bench as _cli_bench
     monkeypatch.setattr(_cli_bench, "_CANDIDATES", (tmp_path / "a", tmp_path / "b"))
     err = io.StringIO()
     assert cli.main(["bench", "--out", str(tmp_path)], out=io.StringIO(), err=err) == 2

@@ -26,7 +26,7 @@ from sklearn.datasets import make_blobs
 
 import clientseg as cs
 from clientseg import plotting
-from clientseg._plotting_common import (
+from clientseg._core.plot_style import (
     NEUTRAL_COLOR,
     SEGMENT_COLORS,
     segment_color,

@@ -22,10 +22,10 @@ from sklearn.metrics import (
 )
 
 import clientseg as cs
-from clientseg._quality_metrics import categorical_vtests
-from clientseg._quality_stability import jaccard_best_match
 from clientseg.exceptions import EmptyDataError, InvalidDataError, InvalidParameterError
 from clientseg.quality import QUALITY_CHECK_COLUMNS, QUALITY_THRESHOLDS
+from clientseg.quality._metrics import categorical_vtests
+from clientseg.quality._stability import jaccard_best_match
 from tests.conftest import REPO
 
 # --------------------------------------------------------------------------------------

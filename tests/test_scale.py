@@ -420,9 +420,10 @@ def test_write_checks_its_flags(tmp_path):
 
 def test_docstring_examples_run():
     pytest.importorskip("polars")
-    from clientseg import _hierarchy_stream, _synth_parquet
+    from clientseg.hierarchy import _stream
+    from clientseg.synth import _parquet
 
-    for module in (_hierarchy_stream, _synth_parquet):
+    for module in (_stream, _parquet):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0
 

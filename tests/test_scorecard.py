@@ -26,7 +26,6 @@ from threadpoolctl import threadpool_limits
 
 import clientseg
 from clientseg import scorecard as sc
-from clientseg._scorecard_points import compute_points, largest_remainder
 from clientseg.exceptions import (
     ConvergenceWarning,
     DataQualityWarning,
@@ -36,6 +35,7 @@ from clientseg.exceptions import (
     SeparationWarning,
 )
 from clientseg.scorecard import LogisticScorecard, ScorecardReport, psi
+from clientseg.scorecard._points import compute_points, largest_remainder
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -302,7 +302,7 @@ def test_quantile_bands_keep_mass_points_apart():
 
 @given(st.lists(st.integers(0, 30), min_size=1, max_size=300), st.integers(1, 12))
 def test_quantile_bands_never_split_ties_nor_leave_a_band_empty(values, n_bins):
-    from clientseg._scorecard_banding import quantile_edges
+    from clientseg.scorecard._banding import quantile_edges
 
     x = np.asarray(values, dtype=float)
     edges = quantile_edges(x, n_bins)
@@ -1009,9 +1009,9 @@ def test_public_names():
 
 
 def test_docstring_examples_run():
-    from clientseg import _plotting_scorecard, _scorecard_report
+    from clientseg.scorecard import _card, _outputs, _plotting, _report
 
-    for module in (sc, _scorecard_report, _plotting_scorecard):
+    for module in (_card, _outputs, _report, _plotting):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0
 
@@ -1074,8 +1074,8 @@ def test_non_convergence_names_the_levels_still_moving():
 
 
 def test_non_convergence_without_steps_names_the_largest_standard_errors():
-    from clientseg._scorecard_fit import FitResult
-    from clientseg._scorecard_tables import warn_fit
+    from clientseg.scorecard._fit import FitResult
+    from clientseg.scorecard._tables import warn_fit
 
     table = _hand_coef_table(3.0, 2.5).assign(contacts=[100, 40, 35, 25])
     res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=5, converged=False,
@@ -1146,8 +1146,7 @@ def test_quasi_complete_separation_across_criteria_warns_end_to_end(monkeypatch,
     separation, never aliasing (the design has full rank) nor convergence, however long the
     fit runs before it stalls.
     """
-    from clientseg import _scorecard_fit
-
+    from clientseg.scorecard import _fit as _scorecard_fit
     monkeypatch.setattr(_scorecard_fit, "STALL_GAIN", stall_gain)
     X, y = _quasi_separated_contacts()
     card = LogisticScorecard(reference={"account": "member", "source": "cold"})
@@ -1169,7 +1168,7 @@ def test_quasi_complete_separation_across_criteria_warns_end_to_end(monkeypatch,
 
 def test_separation_verdict_reads_outcomes_not_the_hessian():
     """Pure extreme rows are separation; an extreme row with the other outcome is not."""
-    from clientseg._scorecard_fit import separated
+    from clientseg.scorecard._fit import separated
 
     y = np.array([1, 1, 0, 1, 0, 0])
     eta = np.array([25.0, 25.0, 0.3, -0.2, -25.0, -25.0])
@@ -1185,7 +1184,7 @@ def test_aliasing_is_read_off_the_unweighted_design():
     matrix of the design (level counts) is singular along plan - tier. A rare level (3 of
     5,000 rows) is not aliasing: its scaled Gram column is as informative as any other.
     """
-    from clientseg._scorecard_fit import Design, aliased_columns
+    from clientseg.scorecard._fit import Design, aliased_columns
 
     rng = np.random.default_rng(0)
     n = 5_000
@@ -1209,8 +1208,8 @@ def _hand_coef_table(coef_ge2: float, se_ge2: float) -> pd.DataFrame:
 
 
 def test_nearly_singular_design_without_aliased_criteria_names_levels():
-    from clientseg._scorecard_fit import FitResult
-    from clientseg._scorecard_tables import warn_fit
+    from clientseg.scorecard._fit import FitResult
+    from clientseg.scorecard._tables import warn_fit
 
     table = _hand_coef_table(1.0, 3.0)
     res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=5, converged=True,
@@ -1239,8 +1238,8 @@ def test_aliased_criteria_are_named(simulated):
 
 
 def test_divergence_and_huge_standard_errors_warnings_name_the_level():
-    from clientseg._scorecard_fit import FitResult
-    from clientseg._scorecard_tables import warn_fit
+    from clientseg.scorecard._fit import FitResult
+    from clientseg.scorecard._tables import warn_fit
 
     table = _hand_coef_table(31.0, 4e3)
     res = FitResult(beta=np.zeros(3), cov=np.eye(3), loglik=-1.0, n_iter=30, converged=False,
@@ -1306,8 +1305,7 @@ def test_polars_and_arrow_frames_score_like_pandas(simulated, card):
 def test_design_cache_size_does_not_change_the_fit(monkeypatch, cache_chunks):
     # The dense design is cached chunk by chunk up to CACHE_BYTES; rebuilding some or all
     # chunks at each Newton step must give the very same fit as caching them all.
-    from clientseg import _scorecard_fit as fit_mod
-
+    from clientseg.scorecard import _fit as fit_mod
     rng = np.random.default_rng(3)
     n = 2_000
     X = pd.DataFrame({"visits": rng.poisson(3, n).astype(float),
@@ -1327,3 +1325,4 @@ def test_design_cache_size_does_not_change_the_fit(monkeypatch, cache_chunks):
                                                       [1, 1, 0, 0]])
     pd.testing.assert_frame_equal(LogisticScorecard().fit(X, y).coef_table_, reference,
                                   rtol=1e-10)
+

@@ -1,4 +1,4 @@
-"""Tests of the input checks (``clientseg._validation``) and the error classes.
+"""Tests of the input checks (``clientseg._core.validation``) and the error classes.
 
 Every raise path is checked with its specific class and a ``match=`` on the parts the house
 style requires: the parameter, the column, the problem, the count and the fix. Row positions
@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clientseg import exceptions
-from clientseg._validation import (
+from clientseg._core.validation import (
     check_array,
     check_binary,
     check_columns,

@@ -8,9 +8,19 @@ for benchmark runs on very large synthetic customer bases.
 when they are called.
 """
 
-from clientseg import datasets, exceptions, plotting, report, synth
-from clientseg._version import __version__
-from clientseg.cut import CUT_CRITERIA, DEFAULT_CUT_CRITERIA, CutResult, select_cut
+from clientseg import (
+    cut,
+    datasets,
+    exceptions,
+    hierarchy,
+    plotting,
+    quality,
+    report,
+    rfm,
+    scorecard,
+    synth,
+)
+from clientseg._core.version import __version__
 from clientseg.hierarchy import (
     HierarchicalSegmenter,
     MixedDataEncoder,
@@ -18,6 +28,7 @@ from clientseg.hierarchy import (
     ward_linkage,
     ward_tree,
 )
+from clientseg.hierarchy.cut import CUT_CRITERIA, DEFAULT_CUT_CRITERIA, CutResult, select_cut
 from clientseg.quality import (
     DISSOLVED_JACCARD,
     QUALITY_CHECK_COLUMNS,
@@ -72,14 +83,19 @@ __all__ = [
     "WardTree",
     "__version__",
     "build_report",
+    "cut",
     "datasets",
     "exceptions",
+    "hierarchy",
     "plotting",
     "psi",
+    "quality",
     "report",
+    "rfm",
     "rfm_exclusions",
     "rfm_migration",
     "rfm_table",
+    "scorecard",
     "segment_quality",
     "segment_retention",
     "segment_stability",
@@ -89,3 +105,7 @@ __all__ = [
     "ward_linkage",
     "ward_tree",
 ]
+
+# Subpackages bind themselves as attributes of their parent when first imported; the shared
+# plumbing is private, so it is unbound here (it stays importable as clientseg._core).
+del _core  # type: ignore[name-defined]  # noqa: F821

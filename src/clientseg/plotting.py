@@ -11,16 +11,17 @@ re-exported here, so the public import path is always ``clientseg.plotting``.
 
 from __future__ import annotations
 
+from clientseg.hierarchy._plotting import plot_dendrogram
+
 # Each concept's drawing code is re-exported below, one import line per private module.
-from clientseg._plotting_cut import plot_cut_criteria, plot_inertia_gains
-from clientseg._plotting_hierarchy import plot_dendrogram
-from clientseg._plotting_quality import (
+from clientseg.hierarchy.cut._plotting import plot_cut_criteria, plot_inertia_gains
+from clientseg.quality._plotting import (
     plot_segment_map,
     plot_segment_profile,
     plot_segment_stability,
 )
-from clientseg._plotting_rfm import plot_rfm_grid, plot_rfm_migration, plot_segment_sizes
-from clientseg._plotting_scorecard import (
+from clientseg.rfm._plotting import plot_rfm_grid, plot_rfm_migration, plot_segment_sizes
+from clientseg.scorecard._plotting import (
     plot_calibration,
     plot_gains,
     plot_lift,

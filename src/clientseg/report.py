@@ -37,10 +37,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from clientseg import plotting
-from clientseg._version import __version__
-from clientseg.cut import CutResult
+from clientseg._core.version import __version__
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
 from clientseg.hierarchy import HierarchicalSegmenter
+from clientseg.hierarchy.cut import CutResult
 from clientseg.quality import QualityReport
 from clientseg.scorecard import LogisticScorecard, ScorecardReport
 
@@ -336,7 +336,6 @@ def _exclusions_of(rfm_table: pd.DataFrame | None) -> pd.DataFrame | None:
     if rfm_table is None:
         return None
     from clientseg import rfm
-
     try:
         return rfm.rfm_exclusions(rfm_table)
     except InvalidDataError:

@@ -1,0 +1,461 @@
+"""The ``clientseg`` subcommands that work on the user's own files (rfm, segment, score, quality).
+
+``cli.py`` only declares the subcommands and their flags; this module reads the files,
+checks that the columns named by the flags exist, runs the library and writes the CSV
+results. Every user mistake becomes a :class:`~clientseg.exceptions.ClientsegError` whose
+message names the **flag** (``--amount``) rather than the library parameter
+(``monetary_value_col``), so ``cli.main`` can print it in one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import pandas as pd
+
+from clientseg._core.validation import check_columns
+from clientseg.exceptions import ClientsegError, InvalidDataError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from clientseg.scorecard import LogisticScorecard
+
+__all__: list[str] = []  # private module: the command line is the interface
+
+#: File suffixes the commands read, in the order the messages list them.
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+class _Progress:
+    """One line per step on a terminal stream (stderr), with the elapsed time."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.stream is not None:
+            elapsed = time.perf_counter() - self.t0
+            print(f"[{elapsed:6.1f}s] {message}", file=self.stream, flush=True)
+
+
+# ------------------------------------------------------------------------- argument types
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _column_list(text: str) -> list[str]:
+    """Split ``"a, b,c"`` into ``["a", "b", "c"]`` (an argparse type)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    if len(set(names)) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise argparse.ArgumentTypeError(f"column(s) named twice: {', '.join(twice)}")
+    return names
+
+
+def _k_option(text: str) -> str | int:
+    """``auto`` or a whole number >= 1 (an argparse type for ``--k``)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a whole number >= 1, got {text!r}") from None
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def read_table(path: Path, *, flag: str = "FILE") -> pd.DataFrame:
+    """Read a CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``) file into a DataFrame.
+
+    Raises
+    ------
+    InvalidParameterError
+        When the suffix is not one of :data:`SUFFIXES` or the file does not exist.
+    InvalidDataError
+        When the file cannot be read in its format, or has no rows.
+    """
+    name = path.name.lower()
+    accepted = ", ".join(SUFFIXES)
+    if not name.endswith(SUFFIXES):
+        raise InvalidParameterError(
+            f"File '{path}' ({flag}) has an unknown format: its name must end in one of "
+            f"{accepted} (the suffix says how to read it).")
+    if not path.exists():
+        raise InvalidParameterError(f"File '{path}' ({flag}) does not exist.")
+    if not path.is_file():
+        raise InvalidParameterError(f"'{path}' ({flag}) is not a file.")
+    kind = "Parquet" if name.endswith(".parquet") else "CSV"
+    try:
+        frame = pd.read_parquet(path) if kind == "Parquet" else pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidDataError(
+            f"File '{path}' ({flag}) could not be read as {kind}: {reason}") from None
+    if len(frame) == 0:
+        raise InvalidDataError(f"File '{path}' ({flag}) has no rows.")
+    if any(name is not None for name in frame.index.names):
+        frame = frame.reset_index()  # a Parquet file written by pandas keeps its index apart
+    return frame
+
+
+def _require(frame: pd.DataFrame, named: Sequence[tuple[str, str | None]], *,
+             where: str) -> None:
+    """Check that every column named by a flag is in ``frame``, naming the flags.
+
+    ``named`` pairs a flag with a column (``None``: optional flag not given). The library's
+    :func:`check_columns` writes the message, so it lists every missing column at once.
+    """
+    counts: dict[str, int] = {}
+    for flag, _ in named:
+        counts[flag] = counts.get(flag, 0) + 1
+    seen: dict[str, int] = {}
+    columns: dict[str, str | None] = {}
+    for flag, col in named:
+        seen[flag] = seen.get(flag, 0) + 1
+        key = flag if counts[flag] == 1 else f"{flag}, item {seen[flag]}"
+        columns[key] = col
+    check_columns(frame, columns, frame_param=where)
+
+
+def _where(path: Path, flag: str = "FILE") -> str:
+    return f"File '{path}' ({flag})"
+
+
+def _columns(frame: pd.DataFrame, path: Path, named: Sequence[tuple[str, str | None]],
+             given: list[str] | None, *, forbidden: Sequence[str]) -> list[str]:
+    """Check every column the flags name (one message for all) and return the criteria.
+
+    The criteria are those of ``--columns``, else every column no flag of ``named`` names.
+    ``forbidden`` flags (ids, labels, targets) name columns that cannot be criteria too.
+    """
+    _require(frame, [*named, *(("--columns", c) for c in given or ())], where=_where(path))
+    if given is not None:
+        for flag, col in named:
+            if flag in forbidden and col is not None and col in given:
+                raise InvalidParameterError(
+                    f"--columns names {col!r}, the {flag} column; leave it out of --columns.")
+        return given
+    skip = {c for _, c in named if c is not None}
+    rest = [str(c) for c in frame.columns if c not in skip]
+    if not rest:
+        raise InvalidDataError(
+            f"{_where(path)} has no column left to use besides {sorted(skip)}.")
+    return rest
+
+
+# -------------------------------------------------------------------- parameter -> flag
+
+
+def _as_flag(flag: str, match: re.Match[str]) -> str:
+    """``returns='net'`` (a regex match) -> ``--returns net``."""
+    return f"{flag} {next(g for g in match.groups() if g is not None)}"
+
+
+def _translate(message: str, names: Mapping[str, str]) -> str:
+    """Replace the library's parameter names in ``message`` by the CLI's flags."""
+    for param, flag in names.items():
+        p = re.escape(param)
+        message = re.sub(rf"\({p}\)", f"({flag})", message)
+        message = re.sub(rf"Parameter '{p}'", f"Option {flag}", message)
+        message = re.sub(rf"^{p}(?= )", flag, message)  # "y must be 0/1" -> "--target must.."
+        message = re.sub(rf"\b{p}=(?:'([^']*)'|\"([^\"]*)\"|([^\s,;:)]+))",
+                         partial(_as_flag, flag), message)
+    return message
+
+
+@contextmanager
+def _flags(names: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise (and re-warn) the library's messages with flags instead of parameter names.
+
+    ``names`` maps a parameter (``monetary_value_col``) to its flag (``--amount``). The
+    forms rewritten are ``(param)``, ``Parameter 'param'``, ``param`` opening the message
+    and ``param='value'`` (a fix the message suggests becomes ``--returns net``).
+    """
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    except ClientsegError as exc:
+        message = _translate(str(exc), names)
+        if message == str(exc):
+            raise
+        raise type(exc)(message) from None
+    finally:
+        # Outside the recording block, the caller's filters decide (cli: one line each).
+        for w in caught:
+            warnings.warn(_translate(str(w.message), names), w.category, stacklevel=3)
+
+
+def _write(frame: pd.DataFrame | pd.Series, folder: Path, name: str, *, index: bool = True,
+           written: list[str]) -> None:
+    frame.to_csv(folder / name, index=index)
+    written.append(name)
+
+
+def _finish(lines: list[str], folder: Path, written: list[str], out: TextIO) -> int:
+    lines += ["", f"Written to {folder.resolve()}: {', '.join(written)}"]
+    print("\n".join(lines), file=out)
+    return 0
+
+
+def _outdir(path: Path) -> Path:
+    if path.exists() and not path.is_dir():
+        raise InvalidParameterError(f"--out '{path}' exists and is not a folder.")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ----------------------------------------------------------------------------------- rfm
+
+_RFM_FLAGS = {
+    "customer_id_col": "--customer-id", "datetime_col": "--date",
+    "monetary_value_col": "--amount", "invoice_col": "--invoice",
+    "observation_period_end": "--as-of", "returns": "--returns", "duplicates": "--duplicates",
+    "timezone": "--timezone", "n_bins": "--bins", "transactions": "FILE",
+}
+
+
+def _as_dates(frame: pd.DataFrame, column: str, flag: str) -> pd.DataFrame:
+    """Return ``frame`` with ``column`` parsed as date-times when it holds text."""
+    series = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return frame
+    try:
+        parsed = pd.to_datetime(series)
+    except (ValueError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise InvalidDataError(
+            f"Column {column!r} ({flag}) could not be read as dates: {reason}. Write its "
+            f"dates as YYYY-MM-DD HH:MM:SS (with the same UTC offset on every row, if any)."
+        ) from None
+    return frame.assign(**{column: parsed})
+
+
+def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``clientseg rfm``: RFM table, scores and exclusion counts of a transactions file."""
+    import clientseg as cs
+
+    progress = _Progress(None if args.quiet else err)
+    progress(f"reading {args.file}")
+    tx = read_table(args.file)
+    _require(tx, [("--customer-id", args.customer_id), ("--date", args.date),
+                  ("--amount", args.amount), ("--invoice", args.invoice)],
+             where=_where(args.file))
+    tx = _as_dates(tx, args.date, "--date")
+    folder = _outdir(args.out)
+    progress(f"RFM table of {len(tx):,} rows (returns={args.returns!r}, "
+             f"duplicates={args.duplicates!r}) as of {args.as_of}")
+    with _flags(_RFM_FLAGS):
+        table = cs.rfm_table(
+            tx, customer_id_col=args.customer_id, datetime_col=args.date,
+            monetary_value_col=args.amount, invoice_col=args.invoice,
+            observation_period_end=args.as_of, returns=args.returns,
+            duplicates=args.duplicates, timezone=args.timezone)
+        exclusions = cs.rfm_exclusions(table)
+        progress(f"scoring {len(table):,} customers on {args.bins} bins")
+        scores = cs.RFMScorer(n_bins=args.bins).fit_transform(table)
+    written: list[str] = []
+    _write(table, folder, "rfm_table.csv", written=written)
+    _write(scores, folder, "rfm_scores.csv", written=written)
+    _write(exclusions, folder, "rfm_exclusions.csv", written=written)
+
+    used = int(exclusions.loc["kept", "rows"])
+    dropped = exclusions.drop(index="kept")
+    dropped = dropped[dropped["rows"] > 0]
+    sizes = scores["segment"].value_counts()
+    sizes = sizes[sizes > 0]
+    lines = [f"RFM of {args.file} as of {args.as_of}: {len(table):,} customers, "
+             f"{used:,} of {len(tx):,} rows used."]
+    if len(dropped):
+        lines += ["Rows excluded or netted, by rule:",
+                  dropped[["rows", "share", "amount", "policy"]].to_string()]
+    else:
+        lines.append("No row excluded.")
+    lines += ["", "Segments (customers):", sizes.rename("customers").to_string()]
+    return _finish(lines, folder, written, out)
+
+
+# ------------------------------------------------------------------------------- segment
+
+_SEGMENT_FLAGS = {
+    "n_segments": "--k", "k_range": "--k-min/--k-max", "n_components": "--components",
+    "random_state": "--seed", "X": "FILE",
+}
+
+
+def run_segment(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``clientseg segment``: FAMD encoding, Ward tree and (automatic) cut of a customer file."""
+    import clientseg as cs
+
+    progress = _Progress(None if args.quiet else err)
+    progress(f"reading {args.file}")
+    frame = read_table(args.file)
+    columns = _columns(frame, args.file, [("--id", args.id)], args.columns, forbidden=["--id"])
+    if args.k == "auto" and args.k_min > args.k_max:
+        raise InvalidParameterError(
+            f"--k-min ({args.k_min}) is larger than --k-max ({args.k_max}); pass a range "
+            f"such as --k-min 2 --k-max 10.")
+    folder = _outdir(args.out)
+    data = frame.set_index(args.id)[columns]
+    k = args.k
+    progress(f"encoding {len(columns)} columns of {len(data):,} customers "
+             f"(categorical columns found automatically, {args.components} components)")
+    with _flags(_SEGMENT_FLAGS):
+        encoder = cs.MixedDataEncoder(n_components=args.components)
+        X = encoder.fit_transform(data)
+        how = "chosen automatically" if k == "auto" else f"k = {k}"
+        progress(f"Ward tree and cut ({how}){', then k-means consolidation' * args.consolidate}")
+        segmenter = cs.HierarchicalSegmenter(
+            k, k_range=(args.k_min, args.k_max), consolidate=args.consolidate,
+            random_state=args.seed)
+        labels = segmenter.fit_predict(X)
+    segments = pd.DataFrame({"segment": labels}, index=data.index)
+    written: list[str] = []
+    _write(segments, folder, "segments.csv", written=written)
+    n_found = int(segments["segment"].nunique())
+    cut = segmenter.cut_
+    if cut is not None:
+        _write(cut.table, folder, "cut_criteria.csv", written=written)
+        reason = cut.reason
+    else:
+        reason = "given by --k"
+    sizes = segments["segment"].value_counts().sort_index().rename("customers")
+    lines = [f"Segmentation of {len(data):,} customers of {args.file} on {len(columns)} "
+             f"columns ({X.shape[1]} FAMD components, {segmenter.strategy_} Ward tree"
+             f"{', consolidated' if args.consolidate else ''}):",
+             f"k = {n_found} ({reason})", "", "Segments (customers):", sizes.to_string()]
+    return _finish(lines, folder, written, out)
+
+
+# --------------------------------------------------------------------------------- score
+
+_SCORE_FLAGS = {"ridge": "--ridge", "y": "--target", "X": "FILE"}
+
+
+def _sql_table_name(path: Path) -> str:
+    name = path.name
+    for suffix in SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _auc(card: LogisticScorecard, X: pd.DataFrame, y: pd.Series) -> float:
+    report = card.evaluate(X, y)
+    metrics = report.to_frame().set_index("metric")["value"]
+    return float(metrics["auc"])
+
+
+def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``clientseg score``: fit a 100-point logistic scorecard and (optionally) apply it."""
+    import clientseg as cs
+
+    progress = _Progress(None if args.quiet else err)
+    progress(f"reading {args.file}")
+    frame = read_table(args.file)
+    columns = _columns(frame, args.file, [("--target", args.target), ("--id", args.id)],
+                       args.columns, forbidden=["--target", "--id"])
+    other = None
+    if args.apply is not None:
+        progress(f"reading {args.apply}")
+        other = read_table(args.apply, flag="--apply")
+        label = "--columns" if args.columns is not None else f"criterion of {args.file}"
+        _require(other, [("--id", args.id)] + [(label, c) for c in columns],
+                 where=_where(args.apply, "--apply"))
+    folder = _outdir(args.out)
+    data = frame if args.id is None else frame.set_index(args.id)
+    X, y = data[columns], data[args.target]
+    progress(f"fitting a scorecard on {len(X):,} rows and {len(columns)} criteria "
+             f"(ridge {args.ridge})")
+    with _flags(_SCORE_FLAGS):
+        card = cs.LogisticScorecard(ridge=args.ridge).fit(X, y)
+        grades = card.grade_table(X, y)
+        auc = _auc(card, X, y)
+        table = args.sql_table or _sql_table_name(args.file)
+        sql = card.to_sql(table=table, id_col=args.id, grade_col="grade")
+    written: list[str] = []
+    _write(card.points_, folder, "scorecard_points.csv", index=False, written=written)
+    _write(card.weights_, folder, "scorecard_weights.csv", written=written)
+    (folder / "scorecard.json").write_text(card.to_json(), encoding="utf-8")
+    (folder / "scorecard.sql").write_text(sql + "\n", encoding="utf-8")
+    written += ["scorecard.json", "scorecard.sql"]
+    _write(grades, folder, "grades.csv", index=False, written=written)
+    lines = [f"Scorecard fitted on {len(X):,} rows of {args.file} "
+             f"({int((y == y.max()).sum()):,} with {args.target} = {y.max()}).",
+             "Weight of each criterion (% of the 100 points):",
+             card.weights_.round(1).to_string(), "",
+             f"AUC on the fitting rows: {auc:.3f}", "", "Grades:", grades.to_string()]
+    if other is not None:
+        progress(f"scoring {len(other):,} rows of {args.apply}")
+        applied = other if args.id is None else other.set_index(args.id)
+        with _flags(_SCORE_FLAGS):
+            scores = pd.DataFrame({"points": card.points(applied[columns]),
+                                   "grade": card.grade(applied[columns])},
+                                  index=applied.index)
+        _write(scores, folder, "scores.csv", index=args.id is not None, written=written)
+        lines += ["", f"Applied to {len(scores):,} rows of {args.apply}: grades "
+                  + ", ".join(f"{g} {n:,}" for g, n in
+                              scores["grade"].value_counts(sort=False).items())]
+        if args.target in applied.columns:
+            with _flags(_SCORE_FLAGS):
+                held_out = _auc(card, applied[columns], applied[args.target])
+            lines.append(f"AUC on {args.apply} (its {args.target} column): {held_out:.3f}")
+    return _finish(lines, folder, written, out)
+
+
+# ------------------------------------------------------------------------------- quality
+
+_QUALITY_FLAGS = {
+    "labels": "--labels", "value": "--value", "converted": "--converted",
+    "reachable": "--reachable", "random_state": "--seed", "X": "FILE",
+}
+
+
+def run_quality(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``clientseg quality``: the quality checks of the segments given in a column."""
+    import clientseg as cs
+
+    progress = _Progress(None if args.quiet else err)
+    progress(f"reading {args.file}")
+    frame = read_table(args.file)
+    named = [("--labels", args.labels), ("--id", args.id), ("--value", args.value),
+             ("--converted", args.converted), ("--reachable", args.reachable)]
+    columns = _columns(frame, args.file, named, args.columns, forbidden=["--labels", "--id"])
+    folder = _outdir(args.out)
+    data = frame if args.id is None else frame.set_index(args.id)
+    progress(f"quality checks of {data[args.labels].nunique():,} segments of {len(data):,} "
+             f"customers on {len(columns)} columns")
+    with _flags(_QUALITY_FLAGS):
+        report = cs.segment_quality(
+            data[columns], data[args.labels],
+            value=None if args.value is None else data[args.value],
+            converted=None if args.converted is None else data[args.converted],
+            reachable=None if args.reachable is None else data[args.reachable],
+            random_state=args.seed)
+    written: list[str] = []
+    _write(report.checks, folder, "quality_checks.csv", index=False, written=written)
+    _write(report.segments, folder, "quality_segments.csv", written=written)
+    lines = [f"Segment quality of {args.file} (segments in {args.labels}, geometry on the "
+             f"numeric columns as given):", str(report.summary())]
+    return _finish(lines, folder, written, out)
