@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
@@ -33,6 +33,7 @@ from clientseg.exceptions import (
     InvalidParameterError,
     MissingColumnsError,
     SeparationWarning,
+    UnreachableTargetWarning,
 )
 from clientseg.scorecard import LogisticScorecard, ScorecardReport, psi
 from clientseg.scorecard._points import compute_points, largest_remainder
@@ -761,7 +762,11 @@ def test_sql_grades_equal_grade(simulated):
     con = sqlite3.connect(":memory:")
     frame.to_sql("contacts", con, index=False)
     for kw in ({}, {"grade_by": "rate", "grade_cutoffs": (0.99, 0.2)}):  # A empty: inf cut
-        card = LogisticScorecard(**kw).fit(X, y)
+        if kw:
+            with pytest.warns(UnreachableTargetWarning, match="Grade 'A' cannot reach"):
+                card = LogisticScorecard(**kw).fit(X, y)
+        else:
+            card = LogisticScorecard(**kw).fit(X, y)
         sql = card.to_sql(table="contacts", id_col="contact_id", grade_col="grade")
         got = pd.read_sql_query(sql, con).set_index("contact_id")["grade"]
         expected = card.grade(X).astype(str)
@@ -1326,3 +1331,76 @@ def test_design_cache_size_does_not_change_the_fit(monkeypatch, cache_chunks):
     pd.testing.assert_frame_equal(LogisticScorecard().fit(X, y).coef_table_, reference,
                                   rtol=1e-10)
 
+
+# ----------------------------------------------------------------------------- grades
+
+
+def _first_match(scores: np.ndarray, cutoffs: np.ndarray, labels: list[str]) -> list[str]:
+    """The grading rule written out: the first grade whose threshold the score reaches."""
+    out = []
+    for s in scores:
+        k = next((k for k, t in enumerate(cutoffs) if s >= t), len(cutoffs))
+        out.append(labels[k])
+    return out
+
+
+_CUT = st.one_of(st.sampled_from([np.inf, -np.inf, 0.0, 41.0, 100.0]),
+                 st.integers(-5, 105).map(float))
+
+
+@pytest.fixture(scope="module")
+def grading_rows(card, simulated):
+    return card, simulated[0].sample(300, random_state=1)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cutoffs=st.lists(_CUT, min_size=2, max_size=2))
+def test_grades_agree_in_python_polars_duckdb_and_sql_for_any_cutoffs(grading_rows, cutoffs):
+    """Ties, infinities, rising thresholds and empty grades: every path grades alike.
+
+    The bank case of the review: cut-offs [41, inf] put every score >= 41 in A in SQL and in
+    B in Python. The rule is the first grade whose threshold the score reaches.
+    """
+    import copy
+    import sqlite3
+
+    duckdb = pytest.importorskip("duckdb")
+    pl = pytest.importorskip("polars")
+    card, rows = grading_rows
+    graded = copy.deepcopy(card)
+    graded.grade_cutoffs_ = np.asarray(cutoffs, dtype=float)
+    labels = list(graded.grade_labels)
+    expected = _first_match(graded.points(rows).to_numpy(), graded.grade_cutoffs_, labels)
+    assert graded.grade(rows).tolist() == expected
+    frame = pl.from_pandas(rows.reset_index())
+    assert graded.grade(frame).to_list() == expected
+    got_duck = graded.grade(duckdb.from_arrow(frame.to_arrow())).pl()
+    assert got_duck["grade"].to_list() == expected
+    sql = graded.to_sql(table="contacts", id_col="contact_id", grade_col="grade")
+    con = sqlite3.connect(":memory:")
+    rows.reset_index().to_sql("contacts", con)
+    by_id = dict(con.execute(f"SELECT contact_id, grade FROM ({sql})").fetchall())
+    assert [by_id[i] for i in rows.index] == expected
+    dcon = duckdb.connect()
+    dcon.register("contacts", rows.reset_index())
+    by_id = dict(dcon.execute(f"SELECT contact_id, grade FROM ({sql})").fetchall())
+    assert [by_id[i] for i in rows.index] == expected
+    table = graded._grade_table(graded.points(rows).to_numpy(), None)
+    assert table["contacts"].tolist() == [expected.count(g) for g in labels]
+
+
+def test_an_unreachable_rate_target_warns_with_the_best_rate():
+    """Base rate 60%: the default A target (2 x 60% = 120%) cannot be met by anyone."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    X = pd.DataFrame({"visits": rng.poisson(3, n).astype(float)})
+    y = (rng.random(n) < 0.45 + 0.05 * X["visits"].clip(0, 6)).astype(int)
+    with pytest.warns(UnreachableTargetWarning,
+                      match=r"Grade 'A' cannot reach its target conversion rate 1[12]\d\.\d\d% "
+                            r"\(grade_by='rate'\): the best rate .* is \d+\.\d\d%.*Lower its "
+                            r"target in grade_cutoffs"):
+        card = LogisticScorecard(grade_by="rate").fit(X, y)
+    assert card.grade_table_.loc[0, "contacts"] == 0
+    # A is empty; B takes what A would have had, as SQL and Python agree
+    assert set(card.grade(X)) <= {"B", "C"}

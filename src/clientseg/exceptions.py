@@ -25,6 +25,7 @@ __all__ = [
     "MissingColumnsError",
     "SeparationWarning",
     "TiedValuesWarning",
+    "UnreachableTargetWarning",
 ]
 
 
@@ -62,6 +63,10 @@ class TiedValuesWarning(ClientsegWarning):
 
 class ConvergenceWarning(ClientsegWarning):
     """An iterative fit stopped before meeting its convergence criterion."""
+
+
+class UnreachableTargetWarning(ClientsegWarning):
+    """A target (a grade's conversion rate) cannot be met on the data; the result says how."""
 
 
 class SeparationWarning(ClientsegWarning):

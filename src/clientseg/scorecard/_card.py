@@ -37,7 +37,7 @@ from clientseg.scorecard._banding import (
 )
 from clientseg.scorecard._fit import Design, fit_logistic
 from clientseg.scorecard._outputs import CardOutputs
-from clientseg.scorecard._points import compute_points, grade_cutoffs
+from clientseg.scorecard._points import compute_points, grade_cutoffs, grade_index
 from clientseg.scorecard._report import ScorecardReport, ScoreDrift, psi
 
 __all__ = ["LogisticScorecard", "ScoreDrift", "ScorecardReport", "psi"]
@@ -142,7 +142,9 @@ class LogisticScorecard(CardOutputs, ClassifierMixin, BaseEstimator):
     bands_ : DataFrame
         How every criterion was cut: level, kind, method, the raw values or band bounds.
     grade_cutoffs_ : ndarray
-        Score thresholds, best grade first (grade k: ``t[k] <= score < t[k-1]``).
+        Score thresholds, best grade first: a contact gets the first grade whose threshold
+        its score reaches (for decreasing thresholds, grade k: ``t[k] <= score < t[k-1]``;
+        ``inf`` leaves a grade empty). Python, the engines and :meth:`to_sql` all grade so.
     grade_table_ : DataFrame
         Grades on the training contacts: size, share, conversion rate, lift, capture.
     rounding_auc_loss_ : float
@@ -401,7 +403,8 @@ class LogisticScorecard(CardOutputs, ClassifierMixin, BaseEstimator):
         self.rounding_auc_loss_ = float(
             roc_auc_score(yy, self._eta_exact(codes)) - roc_auc_score(yy, scores)
         )
-        cuts = grade_cutoffs(scores, yy, method=self.grade_by, cuts=self.grade_cutoffs)
+        cuts = grade_cutoffs(scores, yy, method=self.grade_by, cuts=self.grade_cutoffs,
+                             labels=list(self.grade_labels))
         self.grade_cutoffs_ = np.asarray(cuts, dtype=float)
         self.grade_table_ = self._grade_table(scores, yy)
         return self
@@ -556,8 +559,8 @@ class LogisticScorecard(CardOutputs, ClassifierMixin, BaseEstimator):
         return eta
 
     def _grades_from_scores(self, scores: np.ndarray) -> np.ndarray:
-        idx = np.sum(scores[:, None] < self.grade_cutoffs_[None, :], axis=1)
-        return np.asarray(self.grade_labels, dtype=object)[idx]
+        return np.asarray(self.grade_labels, dtype=object)[
+            grade_index(scores, self.grade_cutoffs_)]
 
     def _engine(self, X: Any) -> str | None:
         """Return the kind of an engine frame scored with expressions (None: pandas path)."""

@@ -23,7 +23,7 @@ import pandas as pd
 
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
 from clientseg.scorecard._banding import Criterion
-from clientseg.scorecard._points import PointsScale
+from clientseg.scorecard._points import PointsScale, effective_cutoffs
 
 #: A fitted LogisticScorecard. Typed loosely: the card's module imports this one, and a
 #: typing-only import back would close an import circle.
@@ -377,9 +377,14 @@ def to_sql(card: LogisticScorecard, *, table: Any, id_col: str | None, suffix: s
         return query
     score = quote_ident(score_col)
     labels = list(card.grade_labels)
-    whens = [f"WHEN {score} >= {_number(t)} THEN {literal(str(lab))}"
-             for t, lab in zip(card.grade_cutoffs_, labels, strict=False) if np.isfinite(t)]
-    grade = " ".join(["CASE", *whens, f"ELSE {literal(str(labels[-1]))} END"])
+    # first match on the effective thresholds, as grade_index counts them; a +inf threshold
+    # is never reached (its WHEN is left out), a -inf one always is
+    whens = [f"WHEN {score} >= {_number(t) if np.isfinite(t) else '-1e308'} THEN "
+             f"{literal(str(lab))}"
+             for t, lab in zip(effective_cutoffs(card.grade_cutoffs_), labels, strict=False)
+             if t != np.inf]
+    last = literal(str(labels[-1]))
+    grade = " ".join(["CASE", *whens, f"ELSE {last} END"]) if whens else last
     return (f"SELECT *, {grade} AS {quote_ident(grade_col)}\nFROM (\n{query}\n) AS scored")
 
 
@@ -506,7 +511,8 @@ def score_frame(card: LogisticScorecard, native: Any, kind: str, *, what: str,
         return emit(staged, kind, {"score": total}, carry=carry, series="score")
     if what == "grade":
         index: Any = nw.lit(0, dtype=nw.Int64)
-        for cut in card.grade_cutoffs_:  # plain sums: Dask refuses *_horizontal in when/then
+        for cut in effective_cutoffs(card.grade_cutoffs_):  # as grade_index counts them
+            # plain sums: Dask refuses *_horizontal in when/then
             index = index + (total < float(cut)).cast(nw.Int64)
         labels = list(card.grade_labels)
         grade: Any = nw.when(index == 0).then(nw.lit(labels[0]))

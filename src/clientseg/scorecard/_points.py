@@ -16,10 +16,14 @@ In both, ``eta = eta_min + (score - base) / factor`` maps a score back to log-od
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from clientseg.exceptions import UnreachableTargetWarning
 
 __all__: list[str] = []
 
@@ -100,12 +104,35 @@ def compute_points(
     return points, base, PointsScale(factor=factor, base=base, eta_min=eta_min), weights
 
 
+def effective_cutoffs(cutoffs: Any) -> np.ndarray:
+    """Return the thresholds grading applies: the running minimum of the cut-offs.
+
+    A contact gets the first grade whose threshold its score reaches (``score >= t[k]``),
+    the last grade when it reaches none. For strictly decreasing cut-offs that is the usual
+    ``t[k] <= score < t[k-1]``; for any other vector (ties, an infinite threshold left by an
+    unreachable rate target, a threshold above the previous one) the first match still
+    decides, and grade k holds ``m[k] <= score < m[k-1]`` with ``m`` the running minimum
+    (a grade whose threshold is not below the previous one's is empty). Every path (numpy,
+    narwhals engines, SQL) grades from these values, so all of them agree.
+    """
+    return np.minimum.accumulate(np.asarray(cutoffs, dtype=float))
+
+
+def grade_index(scores: Any, cutoffs: Any) -> np.ndarray:
+    """Grade number (0 = best) of every score: how many effective thresholds lie above it."""
+    m = effective_cutoffs(cutoffs)
+    s = np.asarray(scores, dtype=float)
+    # m is non-increasing, so -m is sorted: count m[j] > s as the -m[j] below -s
+    return np.searchsorted(-m, -s, side="left").astype(np.int64)
+
+
 def grade_cutoffs(
     scores: np.ndarray,
     y: np.ndarray,
     *,
     method: str,
     cuts: Sequence[float] | None,
+    labels: Sequence[str] = ("A", "B", "C"),
 ) -> np.ndarray:
     """Score thresholds (descending) separating grades: grade k holds ``t[k] <= s < t[k-1]``.
 
@@ -114,7 +141,10 @@ def grade_cutoffs(
       best 20% are A, the next 30% B); ties stay in one grade, so shares are approximate;
     * ``"rate"``: ``cuts`` are target conversion rates (default 2x and 1x the base rate);
       each threshold is the lowest score at which the contacts between it and the previous
-      threshold still convert at the target rate.
+      threshold still convert at the target rate. A target that no group of contacts
+      from the top of those left reaches leaves its grade empty (threshold +inf) and warns
+      with :class:`~clientseg.exceptions.UnreachableTargetWarning`, naming the grade, its
+      target and the best rate reachable.
     """
     scores = np.asarray(scores, dtype=float)
     if method == "score":
@@ -129,12 +159,21 @@ def grade_cutoffs(
     e_at = np.bincount(inverse, weights=y, minlength=len(levels))
     out = []
     start = 0  # index into distinct scores where the current grade begins
-    for target in targets:
+    for label, target in zip(labels, targets, strict=False):
         cum_n = np.cumsum(n_at[start:])
         cum_e = np.cumsum(e_at[start:])
-        ok = np.flatnonzero(cum_e / cum_n >= target - 1e-12)
+        rates = cum_e / cum_n
+        ok = np.flatnonzero(rates >= target - 1e-12)
         if ok.size == 0:
             out.append(np.inf)  # no contact reaches the target: the grade is empty
+            warnings.warn(
+                f"Grade {label!r} cannot reach its target conversion rate {target:.2%} "
+                f"(grade_by='rate'): the best rate any group of the top-scored contacts "
+                f"left reaches is {float(rates.max()):.2%}, so grade {label!r} is empty. "
+                f"Lower its target in grade_cutoffs (below {float(rates.max()):.2%}) or "
+                f"pass grade_by='quantile'.",
+                UnreachableTargetWarning, stacklevel=4,
+            )
             continue
         last = start + int(ok[-1])
         out.append(float(-levels[last]))

@@ -14,6 +14,7 @@ from clientseg._core.validation import _fmt_list
 from clientseg.exceptions import ConvergenceWarning, SeparationWarning
 from clientseg.scorecard._banding import MISSING_LABEL, Criterion
 from clientseg.scorecard._fit import FitResult
+from clientseg.scorecard._points import effective_cutoffs
 
 __all__: list[str] = []
 
@@ -121,7 +122,7 @@ def grade_table(grades: np.ndarray, labels: list[str], cutoffs: np.ndarray,
     """Size per grade and, with outcomes, conversion rate, lift and cumulative capture."""
     cat = pd.Categorical(grades, categories=labels, ordered=True)
     counts = pd.Series(cat).value_counts(sort=False).reindex(labels).to_numpy()
-    cuts = np.concatenate([[np.inf], cutoffs, [-np.inf]])
+    cuts = np.concatenate([[np.inf], effective_cutoffs(cutoffs), [-np.inf]])
     table = pd.DataFrame({"grade": labels, "score_from": cuts[1:], "score_to": cuts[:-1],
                           "contacts": counts, "share": counts / len(grades)})
     if y is not None:
