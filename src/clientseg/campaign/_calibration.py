@@ -83,11 +83,23 @@ def _cells(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniq, counts
 
 
-def _newton(xs: np.ndarray, n0: np.ndarray, n1: np.ndarray, n_iter: int = 50) -> np.ndarray:
-    """Fit (a, b) for each row of the count arrays (B, K); returns (B, 2)."""
-    b_rows = n0.shape[0]
-    theta = np.tile([0.0, 1.0], (b_rows, 1))
+def _loglik(theta: np.ndarray, xs: np.ndarray, n0: np.ndarray, n1: np.ndarray) -> np.ndarray:
+    """Penalised log-likelihood of each row's (a, b)."""
+    eta = theta[:, :1] + theta[:, 1:] * xs
+    ll = -(n1 * np.logaddexp(0.0, -eta) + n0 * np.logaddexp(0.0, eta)).sum(1)
+    return ll - 0.5 * RIDGE * (theta[:, 0] ** 2 + (theta[:, 1] - 1) ** 2)
+
+
+def _newton(xs: np.ndarray, n0: np.ndarray, n1: np.ndarray, n_iter: int = 100) -> np.ndarray:
+    """Fit (a, b) for each row of the count arrays (B, K); returns (B, 2).
+
+    Newton steps with step halving (per row) so the penalised log-likelihood never falls:
+    it is concave, so this converges from any start; the start is the constant model.
+    """
     tot = n0 + n1
+    rate = (n1.sum(1) + 0.5) / (tot.sum(1) + 1.0)
+    theta = np.stack([np.log(rate / (1 - rate)), np.zeros_like(rate)], axis=1)
+    ll = _loglik(theta, xs, n0, n1)
     for _ in range(n_iter):
         mu = expit(theta[:, :1] + theta[:, 1:] * xs)
         r = n1 - tot * mu
@@ -99,9 +111,19 @@ def _newton(xs: np.ndarray, n0: np.ndarray, n1: np.ndarray, n_iter: int = 50) ->
         h11 = (w * xs * xs).sum(1) + RIDGE
         det = h00 * h11 - h01 * h01
         step = np.stack([(h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det], axis=1)
-        step = np.clip(step, -5.0, 5.0)
-        theta = theta + step
-        if np.max(np.abs(step)) < 1e-10:
+        t = np.ones(len(theta))
+        new = theta + step
+        new_ll = _loglik(new, xs, n0, n1)
+        for _ in range(30):  # halve the step of the rows whose likelihood fell
+            worse = new_ll < ll - 1e-12 * np.abs(ll)
+            if not worse.any():
+                break
+            t[worse] /= 2
+            new[worse] = theta[worse] + t[worse, None] * step[worse]
+            new_ll[worse] = _loglik(new[worse], xs, n0[worse], n1[worse])
+        done = np.max(np.abs(new - theta)) < 1e-9
+        theta, ll = new, new_ll
+        if done:
             break
     return theta
 

@@ -144,7 +144,12 @@ def check_segments(segments: Any, n: int) -> tuple[np.ndarray, pd.Index]:
     if isinstance(segments, pd.DataFrame):
         raise InvalidDataError("Parameter 'segments' is a DataFrame; pass one label per "
                                "contact (a Series or a 1-D array).")
-    seg = segments if isinstance(segments, pd.Series) else pd.Series(np.asarray(segments))
+    if isinstance(segments, pd.Series):
+        seg = segments
+    elif isinstance(segments, pd.Categorical | pd.Index):
+        seg = pd.Series(segments)
+    else:
+        seg = pd.Series(np.asarray(segments))
     if seg.ndim != 1 or len(seg) != n:
         raise InvalidDataError(
             f"Parameter 'segments' has {len(seg):,} labels for {n:,} contacts; pass one "
