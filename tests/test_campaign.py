@@ -474,7 +474,7 @@ def test_plot_returns_the_axes_with_bands_and_roi():
     plan = plan_campaign(p, cost_per_contact=COST, value_per_conversion=VALUE,
                          budget=2_000.0, calibration=(p, (p > 0.2).astype(int)), n_boot=20,
                          random_state=0)
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     out = plan.plot(ax=ax)
     assert out is ax and ax.get_ylabel() == "expected profit"
     assert ax.right_ax.get_ylabel() == "ROI (profit / cost)"
@@ -503,5 +503,9 @@ def test_campaign_guide_runs(tmp_path, monkeypatch):
     from tests.test_docs import DOCS, run_page
 
     ns = run_page(DOCS / "user_guide" / "campaign.md", None, tmp_path, monkeypatch)
-    assert ns["plan"].best_n_contacts > 0
-    assert ns["evaluation"].n_contacts == ns["plan"].chosen_n_contacts
+    plan = ns["plan"]
+    assert plan.best_n_contacts > 0 and plan.to_frame(by="segment")["chosen"].sum() == \
+        plan.chosen_n_contacts
+    assert ns["evaluation"].n_contacts == plan.chosen_n_contacts
+    gold = ns["by_value"].allocation.set_index("segment").loc["gold"]
+    assert gold["value_per_conversion"] == pytest.approx(ns["value"]["gold"])

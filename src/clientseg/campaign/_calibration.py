@@ -90,15 +90,20 @@ def _loglik(theta: np.ndarray, xs: np.ndarray, n0: np.ndarray, n1: np.ndarray) -
     return ll - 0.5 * RIDGE * (theta[:, 0] ** 2 + (theta[:, 1] - 1) ** 2)
 
 
-def _newton(xs: np.ndarray, n0: np.ndarray, n1: np.ndarray, n_iter: int = 100) -> np.ndarray:
+def _newton(xs: np.ndarray, n0: np.ndarray, n1: np.ndarray, start: np.ndarray | None = None,
+            n_iter: int = 100) -> np.ndarray:
     """Fit (a, b) for each row of the count arrays (B, K); returns (B, 2).
 
     Newton steps with step halving (per row) so the penalised log-likelihood never falls:
-    it is concave, so this converges from any start; the start is the constant model.
+    it is concave, so this converges from any start. The start is ``start`` (the point
+    fit, for the resamples) or the constant model.
     """
     tot = n0 + n1
-    rate = (n1.sum(1) + 0.5) / (tot.sum(1) + 1.0)
-    theta = np.stack([np.log(rate / (1 - rate)), np.zeros_like(rate)], axis=1)
+    if start is None:
+        rate = (n1.sum(1) + 0.5) / (tot.sum(1) + 1.0)
+        theta = np.stack([np.log(rate / (1 - rate)), np.zeros_like(rate)], axis=1)
+    else:
+        theta = np.tile(start, (n0.shape[0], 1))
     ll = _loglik(theta, xs, n0, n1)
     for _ in range(n_iter):
         mu = expit(theta[:, :1] + theta[:, 1:] * xs)
@@ -146,7 +151,7 @@ def fit_calibration(p: np.ndarray, y: np.ndarray, *, n_boot: int,
         # cell of c contacts gets a Poisson(c) count (the multinomial resample of fixed
         # size, up to a total that varies by ~1/sqrt(m)); cells are independent.
         draws = rng.poisson(counts, size=(n_boot, *counts.shape)).astype(float)
-        boot = _newton(xs, draws[:, 0], draws[:, 1])
+        boot = _newton(xs, draws[:, 0], draws[:, 1], start=np.array([a, b]))
     else:
         boot = np.empty((0, 2))
     return CalibrationFit(float(a), float(b), boot, int(y.size), n1)
