@@ -5,7 +5,9 @@ Stages:
 * ``plan_campaign``: a plan of ``n_contacts`` probabilities (Beta(1, 9)) with a calibration
   band from ``n_calibration`` labelled contacts and ``n_boot`` = 200 resamples. The issue's
   target: 1M contacts in under 2 s (``within_2s``). Peer (``--peers``): the expected-profit
-  curve alone in pandas (``sort_values`` + ``cumsum``), no bands, for the ratio.
+  curve alone in pandas (``sort_values`` + ``cumsum``), no bands, for the ratio. Its
+  ``best_n_contacts`` differs a little from ours because the plan recalibrates the
+  probabilities on the calibration data first (the peer takes them as given).
 * ``simulated_campaigns``: ``n_campaigns`` campaigns, each on a fresh list of
   ``n_contacts``: estimates p_hat ~ Beta(1, 12), true rates p = p_hat * U with
   U ~ Uniform(0.7, 1.3) (calibrated but noisy estimates); the plan sees p_hat, conversions
