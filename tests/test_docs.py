@@ -22,7 +22,7 @@ from clientseg.exceptions import ClientsegWarning
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 PUBLIC_MODULES = ("synth", "datasets", "rfm", "hierarchy", "cut", "scorecard", "quality",
-                  "plotting", "report", "exceptions")
+                  "campaign", "plotting", "report", "exceptions")
 SMALL = "3_000"
 
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)

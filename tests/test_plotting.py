@@ -62,7 +62,9 @@ def results():
     criteria = [c for c in contacts.columns if c != "converted"]
     card = cs.LogisticScorecard(ridge=1.0).fit(contacts[criteria], contacts["converted"])
     evaluation = card.evaluate(contacts[criteria], contacts["converted"])
-    return {"table": table, "scores": scores, "migration": migration, "X": X, "seg": seg,
+    plan = cs.plan_campaign(card.predict_proba(contacts[criteria])[:, 1], cost_per_contact=2.0,
+                            value_per_conversion=60.0, n_boot=20, random_state=0)
+    return {"plan": plan, "table": table, "scores": scores, "migration": migration, "X": X, "seg": seg,
             "cut": cut, "quality": quality, "card": card, "evaluation": evaluation}
 
 
@@ -70,6 +72,7 @@ def _calls(r):
     """One call per public plot function, on the shared results."""
     return {
         "plot_calibration": lambda ax: plotting.plot_calibration(r["evaluation"], ax=ax),
+        "plot_campaign": lambda ax: plotting.plot_campaign(r["plan"], ax=ax),
         "plot_cut_criteria": lambda ax: plotting.plot_cut_criteria(r["cut"], ax=ax),
         "plot_dendrogram": lambda ax: plotting.plot_dendrogram(r["seg"], ax=ax),
         "plot_gains": lambda ax: plotting.plot_gains(r["evaluation"], ax=ax),

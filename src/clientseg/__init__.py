@@ -21,6 +21,14 @@ from clientseg import (
     synth,
 )
 from clientseg._core.version import __version__
+from clientseg.campaign import (
+    ALLOCATION_COLUMNS,
+    DEPTH_COLUMNS,
+    EVALUATION_COLUMNS,
+    CampaignEvaluation,
+    CampaignPlan,
+    plan_campaign,
+)
 from clientseg.hierarchy import (
     HierarchicalSegmenter,
     MixedDataEncoder,
@@ -58,15 +66,20 @@ from clientseg.rfm import (
 from clientseg.scorecard import LogisticScorecard, ScorecardReport, ScoreDrift, psi
 
 __all__ = [
+    "ALLOCATION_COLUMNS",
     "CLV_COLUMNS",
     "CUT_CRITERIA",
     "DEFAULT_CUT_CRITERIA",
+    "DEPTH_COLUMNS",
     "DISSOLVED_JACCARD",
+    "EVALUATION_COLUMNS",
     "QUALITY_CHECK_COLUMNS",
     "QUALITY_THRESHOLDS",
     "RFM_COLUMNS",
     "SCORE_COLUMNS",
     "STABLE_JACCARD",
+    "CampaignEvaluation",
+    "CampaignPlan",
     "CutResult",
     "HierarchicalSegmenter",
     "LogisticScorecard",
@@ -83,10 +96,12 @@ __all__ = [
     "WardTree",
     "__version__",
     "build_report",
+    "campaign",
     "cut",
     "datasets",
     "exceptions",
     "hierarchy",
+    "plan_campaign",
     "plotting",
     "psi",
     "quality",

@@ -11,6 +11,7 @@ re-exported here, so the public import path is always ``clientseg.plotting``.
 
 from __future__ import annotations
 
+from clientseg.campaign._plotting import plot_campaign
 from clientseg.hierarchy._plotting import plot_dendrogram
 
 # Each concept's drawing code is re-exported below, one import line per private module.
@@ -32,6 +33,7 @@ from clientseg.scorecard._plotting import (
 
 __all__: list[str] = [
     "plot_calibration",
+    "plot_campaign",
     "plot_cut_criteria",
     "plot_dendrogram",
     "plot_gains",

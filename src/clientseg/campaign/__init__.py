@@ -14,8 +14,8 @@ from __future__ import annotations
 from clientseg.campaign._curves import ALLOCATION_COLUMNS, DEPTH_COLUMNS
 from clientseg.campaign._evaluation import EVALUATION_COLUMNS, CampaignEvaluation
 from clientseg.campaign._plan import CampaignPlan, plan_campaign
-from clientseg.campaign._plotting import plot_campaign
-from clientseg.campaign._report import campaign_section
+from clientseg.campaign._plotting import plot_campaign  # noqa: F401  (clientseg.plotting)
+from clientseg.campaign._report import campaign_section  # noqa: F401  (the HTML report)
 
 __all__ = [
     "ALLOCATION_COLUMNS",
@@ -23,7 +23,5 @@ __all__ = [
     "EVALUATION_COLUMNS",
     "CampaignEvaluation",
     "CampaignPlan",
-    "campaign_section",
     "plan_campaign",
-    "plot_campaign",
 ]

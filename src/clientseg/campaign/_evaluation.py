@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from clientseg._summary import Summary
+from clientseg._core.summary import Summary
 from clientseg.campaign import _curves as cv
 from clientseg.campaign import _validation as val
 from clientseg.exceptions import InvalidDataError
 
-if TYPE_CHECKING:
-    from clientseg.campaign._plan import CampaignPlan
+#: A CampaignPlan. Typed loosely: the plan's module imports this one, and a typing-only
+#: import back would close an import circle.
+_Plan = Any
 
 __all__ = ["CampaignEvaluation"]
 
@@ -67,7 +68,7 @@ class CampaignEvaluation:
         return (_rebuild, (self._parts,))
 
     @property
-    def plan(self) -> CampaignPlan:
+    def plan(self) -> _Plan:
         return self._parts["plan"]
 
     @property
@@ -186,7 +187,7 @@ class CampaignEvaluation:
         return plot_campaign(self.plan, ax=ax, realised=self, **kwargs)
 
 
-def evaluate_plan(plan: CampaignPlan, converted: Any,
+def evaluate_plan(plan: _Plan, converted: Any,
                   realised_value: Any) -> CampaignEvaluation:
     """Cumulative realised conversions and revenue in the plan's order."""
     n = plan.n_contacts

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from clientseg._summary import Summary
+from clientseg._core.summary import Summary
 from clientseg.campaign import _calibration as cal
 from clientseg.campaign import _curves as cv
 from clientseg.campaign import _validation as val

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from clientseg._plotting_common import (
+from clientseg._core.plot_style import (
     CUT_LINE,
     HIGHLIGHT_COLOR,
     NEUTRAL_COLOR,
@@ -91,6 +91,8 @@ def plot_campaign(plan: Any, *, ax: Any = None, roi: bool = True, realised: Any 
         ax.axvline(plan.max_n_contacts / n, **CUT_LINE, label="budget / capacity limit")
     ax.set_xlabel("contacts reached, best first (share of the list)")
     ax.set_ylabel("expected profit")
+    ax.set_title(f"Profit by depth: best {plan.best_n_contacts:,} of {n:,} contacts "
+                 f"({plan.best_profit:,.0f} expected)")
     percent(ax.xaxis)
     thousands(ax.yaxis)
     ax.set_xlim(0, 1)
