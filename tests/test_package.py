@@ -222,3 +222,18 @@ def test_console_script_runs_in_a_subprocess(tmp_path):
                           "--out", str(tmp_path), "--quiet"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "300 customers" in out.stdout
+
+
+def test_convergence_warning_is_caught_by_scikit_learns_filter():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+
+    from clientseg.exceptions import ClientsegWarning, ConvergenceWarning
+
+    assert issubclass(ConvergenceWarning, SklearnConvergenceWarning)
+    assert issubclass(ConvergenceWarning, ClientsegWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", SklearnConvergenceWarning)
+        warnings.warn("stopped early", ConvergenceWarning, stacklevel=1)  # filtered: no error

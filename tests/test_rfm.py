@@ -1230,3 +1230,19 @@ def test_benchmark_smoke_profile_runs():
     assert {"clientseg", "pandas"} <= tools
     assert all(r["n_transactions"] > 0 and r["wall_s"] >= 0 for r in rows)
     assert len({r["customers"] for r in rows if r["stage"] == "rfm_table"}) == 1
+
+
+def test_set_params_without_refit_changes_nothing_until_the_next_fit():
+    """transform reads fitted state only: n_bins_ and columns_, not the parameters."""
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame({"recency_days": rng.integers(0, 365, 500),
+                          "frequency": rng.integers(1, 30, 500),
+                          "monetary": rng.gamma(2.0, 50.0, 500)})
+    scorer = RFMScorer(n_bins=5, segment_map=None).fit(table)
+    before = scorer.transform(table)
+    scorer.set_params(n_bins=3, columns=("a", "b", "c"))
+    after = scorer.transform(table)
+    pd.testing.assert_frame_equal(before, after)
+    assert set(after["r_score"]) == set(range(1, 6))
+    scorer.fit(table.rename(columns={"recency_days": "a", "frequency": "b", "monetary": "c"}))
+    assert scorer.n_bins_ == 3 and scorer.columns_ == ("a", "b", "c")

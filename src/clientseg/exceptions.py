@@ -14,6 +14,8 @@ Messages follow one pattern: the parameter, the column, the problem, a count, an
 
 from __future__ import annotations
 
+from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+
 __all__ = [
     "ClientsegError",
     "ClientsegWarning",
@@ -61,8 +63,12 @@ class TiedValuesWarning(ClientsegWarning):
     """Tied values leave fewer distinct scores or bands than were asked for."""
 
 
-class ConvergenceWarning(ClientsegWarning):
-    """An iterative fit stopped before meeting its convergence criterion."""
+class ConvergenceWarning(ClientsegWarning, _SklearnConvergenceWarning):
+    """An iterative fit stopped before meeting its convergence criterion.
+
+    It subclasses scikit-learn's ``ConvergenceWarning`` too, whose name it borrows, so a
+    filter written for scikit-learn's warning catches clientseg's as well.
+    """
 
 
 class UnreachableTargetWarning(ClientsegWarning):

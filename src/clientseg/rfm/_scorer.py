@@ -88,6 +88,10 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    n_bins_ : int
+        The number of bins the edges were learnt for (``n_bins`` at fit time).
+    columns_ : tuple of str
+        The recency, frequency and monetary columns read (``columns`` at fit time).
     bin_edges_ : dict of str to ndarray
         Inner edges per variable (keys ``"recency"``, ``"frequency"``, ``"monetary"``).
         A value ``x`` gets bin ``1 + #{edges < x}`` (bins are closed on the right);
@@ -154,27 +158,27 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ input
     def _is_table(self, X: Any) -> bool:
+        return isinstance(X, pd.DataFrame) and all(c in X.columns for c in self.columns_)
+
+    def _matrix(self, X: Any, *, reset: bool) -> tuple[np.ndarray, bool]:
+        table = self._is_table(X)
+        data = X[list(self.columns_)] if table else X
+        arr = validate_data(self, data, reset=reset, dtype=np.float64)
+        if arr.shape[1] != 3:
+            raise InvalidDataError(
+                f"X has {arr.shape[1]} feature(s); RFMScorer needs exactly 3: recency, "
+                f"frequency and monetary, in that order, or a customer table with the "
+                f"columns {list(self.columns_)} (parameter 'columns')."
+            )
+        return arr, table
+
+    def _check_params(self) -> tuple[int, SegmentMap | None]:
         cols = self.columns
         if not (isinstance(cols, tuple | list) and len(cols) == 3):
             raise InvalidParameterError(
                 f"Parameter 'columns' must be 3 column names (recency, frequency, monetary); "
                 f"got {cols!r}."
             )
-        return isinstance(X, pd.DataFrame) and all(c in X.columns for c in cols)
-
-    def _matrix(self, X: Any, *, reset: bool) -> tuple[np.ndarray, bool]:
-        table = self._is_table(X)
-        data = X[list(self.columns)] if table else X
-        arr = validate_data(self, data, reset=reset, dtype=np.float64)
-        if arr.shape[1] != 3:
-            raise InvalidDataError(
-                f"X has {arr.shape[1]} feature(s); RFMScorer needs exactly 3: recency, "
-                f"frequency and monetary, in that order, or a customer table with the "
-                f"columns {list(self.columns)} (parameter 'columns')."
-            )
-        return arr, table
-
-    def _check_params(self) -> tuple[int, SegmentMap | None]:
         n_bins = check_scalar("n_bins", self.n_bins, kind=int, low=2, high=99)
         check_options("method", self.method, ("quantile", "thresholds"))
         if self.method == "quantile" and self.thresholds is not None:
@@ -242,16 +246,19 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             ``method="quantile"``, naming the column and its edges.
         """
         n_bins, smap = self._check_params()
+        # what transform reads is fitted state: set_params without a refit changes nothing
+        self.n_bins_ = n_bins
+        self.columns_ = tuple(self.columns)
         engine = self._engine_frame(X)
         if engine is not None:  # one row per customer: the three columns come to pandas
-            X = collect_pandas(engine[1].select(*list(self.columns)))
+            X = collect_pandas(engine[1].select(*list(self.columns_)))
         arr, table = self._matrix(X, reset=True)
         if self.method == "thresholds":
             edges = self._threshold_edges(n_bins)
         else:
             probs = np.arange(1, n_bins) / n_bins
             edges = {role: np.quantile(arr[:, j], probs) for j, role in enumerate(_ROLES)}
-            names = list(self.columns) if table else [
+            names = list(self.columns_) if table else [
                 str(n) for n in getattr(self, "feature_names_in_", _ROLES)]
             for j, role in enumerate(_ROLES):
                 counts = np.bincount(_bins(arr[:, j], edges[role]), minlength=n_bins + 1)
@@ -275,7 +282,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         return self
 
     def _score_arrays(self, arr: np.ndarray) -> dict[str, np.ndarray]:
-        n = int(self.n_bins)
+        n = self.n_bins_
         r = n + 1 - _bins(arr[:, 0], self.bin_edges_["recency"])
         f = _bins(arr[:, 1], self.bin_edges_["frequency"])
         m = _bins(arr[:, 2], self.bin_edges_["monetary"])
@@ -327,7 +334,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                 "r_score": s["r"],
                 "f_score": s["f"],
                 "m_score": s["m"],
-                "rfm_cell": _cells(s, int(self.n_bins)),
+                "rfm_cell": _cells(s, self.n_bins_),
                 "rfm_score": total,
                 "fm_score": fm,
             },
@@ -344,11 +351,10 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         kind = kind_of(X)
         if kind is None:
             return None
-        self._is_table(X)  # validates 'columns'
         frame = to_narwhals(X)
         schema = frame.collect_schema()
         names = schema.names()
-        missing = [c for c in self.columns if c not in names]
+        missing = [c for c in self.columns_ if c not in names]
         if missing:
             raise InvalidDataError(
                 f"X ({type(X).__name__}) lacks {len(missing)} of the columns named by "
@@ -356,7 +362,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                 f"rfm_table returned, or name the recency, frequency and monetary columns "
                 f"with columns=(...)."
             )
-        for col in self.columns:
+        for col in self.columns_:
             if not schema[col].is_numeric():
                 raise InvalidDataError(
                     f"Column {col!r} (columns) of X must be numeric; it has dtype "
@@ -368,12 +374,12 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         """Score another engine's table with narwhals expressions (lazy stays lazy)."""
         import narwhals.stable.v2 as nw
 
-        n = int(self.n_bins)
+        n = self.n_bins_
         if kind in ("polars", "pyarrow"):  # eager: refuse missing values as pandas does
             flags = [(nw.col(c).is_null() | nw.col(c).cast(nw.Float64).is_nan())
-                     .cast(nw.Int64).sum().alias(c) for c in self.columns]
+                     .cast(nw.Int64).sum().alias(c) for c in self.columns_]
             counts = frame.select(*flags).to_pandas().iloc[0]
-            for c in self.columns:
+            for c in self.columns_:
                 if int(counts[c]):
                     raise InvalidDataError(
                         f"Column {c!r} (columns) of X has {int(counts[c]):,} missing "
@@ -388,7 +394,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             return out
 
         tmp = {a: f"__clientseg_{a}_score" for a in ("r", "f", "m")}
-        rec, freq, mon = self.columns
+        rec, freq, mon = self.columns_
         staged = frame.with_columns(
             ((n + 1) - bins(rec, self.bin_edges_["recency"])).alias(tmp["r"]),
             bins(freq, self.bin_edges_["frequency"]).alias(tmp["f"]),
