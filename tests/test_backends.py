@@ -25,6 +25,9 @@ from clientseg.rfm import RFM_COLUMNS, RFMScorer, rfm_exclusions, rfm_table, to_
 from clientseg.scorecard import LogisticScorecard
 from clientseg.synth import make_customer_base
 
+# every engine, two Dask clusters: outside the fast lane (pytest -m 'not slow')
+pytestmark = pytest.mark.slow
+
 ENGINES = ["polars", "polars-lazy", "duckdb", "pyarrow", "dask"]
 LAZY = {"polars-lazy", "duckdb", "dask"}
 COLS = {"customer_id_col": "customer_id", "datetime_col": "date",

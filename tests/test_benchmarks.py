@@ -16,6 +16,9 @@ import pytest
 from clientseg import cli
 from tests.conftest import REPO
 
+# benchmark smoke profiles and a wheel build: outside the fast lane (pytest -m 'not slow')
+pytestmark = pytest.mark.slow
+
 sys.path.insert(0, str(REPO))
 run_module = importlib.import_module("benchmarks.run")
 

@@ -499,6 +499,7 @@ def test_docstring_examples_run():
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
+@pytest.mark.slow
 def test_campaign_guide_runs(tmp_path, monkeypatch):
     from tests.test_docs import DOCS, run_page
 

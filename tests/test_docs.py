@@ -71,6 +71,7 @@ def run_guide(name: str, tmp_path: Path, monkeypatch) -> dict:
 # ---------------------------------------------------------------------- pages that run
 
 
+@pytest.mark.slow
 def test_getting_started_runs_from_top_to_bottom(tmp_path, monkeypatch, capsys):
     ns = run_page(DOCS / "getting_started.md", "20_000", tmp_path, monkeypatch)
     out = capsys.readouterr().out
@@ -81,27 +82,32 @@ def test_getting_started_runs_from_top_to_bottom(tmp_path, monkeypatch, capsys):
     assert ns["path"] == Path("my-first-report") / "index.html"
 
 
+@pytest.mark.slow
 def test_readme_example_runs(tmp_path, monkeypatch, capsys):
     ns = run_page(REPO / "README.md", "50_000", tmp_path, monkeypatch)
     assert ns["seg"].cut_.reason in capsys.readouterr().out
     assert ns["sql"].startswith('SELECT "contact_id"')
 
 
+@pytest.mark.slow
 def test_report_guide_example_runs(tmp_path, monkeypatch):
     run_guide("report.md", tmp_path, monkeypatch)
     assert (tmp_path / "report" / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_every_user_guide_but_scale_runs():
     guides = {p.name for p in (DOCS / "user_guide").glob("*.md") if python_blocks(p)}
     assert guides == set(GUIDE_SIZES) | {"scale.md"}
 
 
+@pytest.mark.slow
 def test_synth_guide_runs(tmp_path, monkeypatch):
     ns = run_guide("synth.md", tmp_path, monkeypatch)
     assert len(ns["base"].customers) == int(SMALL)
 
 
+@pytest.mark.slow
 def test_rfm_guide_runs(tmp_path, monkeypatch):
     ns = run_guide("rfm.md", tmp_path, monkeypatch)
     # the page's own figure for Online Retail with returns="drop"
@@ -113,28 +119,33 @@ def test_rfm_guide_runs(tmp_path, monkeypatch):
     assert moves.rates[nonempty].sum(axis=1).to_numpy() == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_hierarchy_guide_runs(tmp_path, monkeypatch):
     ns = run_guide("hierarchy.md", tmp_path, monkeypatch)
     assert len(ns["customer_files"]) == 4 and ns["seg"].n_segments_ >= 2
 
 
+@pytest.mark.slow
 def test_cut_guide_runs(tmp_path, monkeypatch):
     ns = run_guide("cut.md", tmp_path, monkeypatch)
     assert 1 <= ns["result"].k <= 10 and ns["result"].reason
 
 
+@pytest.mark.slow
 def test_quality_guide_runs(tmp_path, monkeypatch):
     ns = run_guide("quality.md", tmp_path, monkeypatch)
     assert len(ns["report"].segments) == 6
     assert 0.0 <= ns["moves"].retention <= 1.0
 
 
+@pytest.mark.slow
 def test_scorecard_guide_runs(tmp_path, monkeypatch):
     ns = run_guide("scorecard.md", tmp_path, monkeypatch)
     assert ns["card"].weights_.sum() == pytest.approx(100.0)
     assert (tmp_path / "card.json").is_file()
 
 
+@pytest.mark.slow
 def test_errors_guide_runs(tmp_path, monkeypatch):
     run_guide("errors.md", tmp_path, monkeypatch)
     # the page turns our warnings into errors; that must not leak into the other tests
@@ -180,6 +191,7 @@ def test_the_nav_holds_getting_started_and_every_api_page():
     assert "(getting_started.md)" in (DOCS / "index.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_the_docs_site_builds_without_a_warning(tmp_path):
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings_handlers.python")

@@ -4,6 +4,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+# fresh interpreters with engines blocked: outside the fast lane (pytest -m 'not slow')
+pytestmark = pytest.mark.slow
+
 OPTIONAL = ("polars", "duckdb", "dask", "distributed", "pyarrow")
 
 

@@ -72,6 +72,7 @@ def test_the_package_is_one_subpackage_per_concept():
     assert private == ["_core"]
 
 
+@pytest.mark.slow
 def test_dir_lists_only_public_names_and_dunders():
     # a fresh interpreter, after the modules that import the most of the package
     code = ("import clientseg, clientseg.cli, clientseg.report, clientseg.plotting\n"
@@ -83,6 +84,7 @@ def test_dir_lists_only_public_names_and_dunders():
     assert out.stdout.strip() in ("", "cli")
 
 
+@pytest.mark.slow
 def test_import_does_not_import_pyplot():
     code = "import sys, clientseg; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -90,6 +92,7 @@ def test_import_does_not_import_pyplot():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_importing_plotting_does_not_import_pyplot_either():
     code = "import sys, clientseg.plotting; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -158,6 +161,7 @@ def test_no_command_prints_help():
     assert code == 0 and "usage: clientseg" in out
 
 
+@pytest.mark.slow
 def test_demo_runs_the_pipeline_and_agrees_with_the_base(tmp_path):
     code, out, err = run_cli("demo", "--customers", "1500", "--out", str(tmp_path),
                              "--seed", "3")
@@ -188,6 +192,7 @@ def test_demo_runs_the_pipeline_and_agrees_with_the_base(tmp_path):
     assert card.weights_.sum() == pytest.approx(100)
 
 
+@pytest.mark.slow
 def test_demo_quiet_shows_no_progress(tmp_path):
     code, _, err = run_cli("demo", "--customers", "200", "--out", str(tmp_path), "--quiet")
     assert code == 0
@@ -209,6 +214,7 @@ def test_bad_flags_exit_2_with_the_flag_named(argv, match, capsys):
     assert pytest.importorskip("re").search(match, capsys.readouterr().err)
 
 
+@pytest.mark.slow
 def test_library_errors_exit_2_without_traceback(tmp_path):
     code, _, err = run_cli("demo", "--segments", "11", "--out", str(tmp_path))
     assert code == 2
@@ -217,6 +223,7 @@ def test_library_errors_exit_2_without_traceback(tmp_path):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_console_script_runs_in_a_subprocess(tmp_path):
     out = subprocess.run([sys.executable, "-m", "clientseg", "demo", "--customers", "300",
                           "--out", str(tmp_path), "--quiet"], capture_output=True, text=True)

@@ -18,6 +18,9 @@ import clientseg as cs
 from clientseg.exceptions import InvalidDataError, InvalidParameterError, TiedValuesWarning
 from clientseg.report import build_report
 
+# builds full reports and drives headless Chromium: outside the fast lane (pytest -m 'not slow')
+pytestmark = pytest.mark.slow
+
 SECTION_IDS = ("overview", "rfm", "segmentation", "quality", "scorecard")
 IMG_SRC = re.compile(r"<img [^>]*src='data:image/png;base64,([A-Za-z0-9+/=]+)'")
 

@@ -1217,6 +1217,7 @@ def test_public_names_are_exported():
         assert name in cs.plotting.__all__
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_profile_runs():
     root = str(Path(__file__).resolve().parents[1])
     if root not in sys.path:

@@ -27,6 +27,9 @@ from clientseg.exceptions import (
 )
 from clientseg.synth import make_customer_base, write_customer_base
 
+# streamed fits, Parquet bases and a Dask cluster: outside the fast lane (pytest -m 'not slow')
+pytestmark = pytest.mark.slow
+
 N_CUSTOMERS = 20_000  # 4 Parquet parts of 5,000 customers
 N_MICRO = 200
 # the streamed fits see a sample of 30 rows per micro-cluster (the in-memory fit: all rows)

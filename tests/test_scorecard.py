@@ -1021,6 +1021,7 @@ def test_docstring_examples_run():
         assert result.failed == 0 and result.attempted > 0
 
 
+@pytest.mark.slow
 def test_benchmark_smoke():
     bench = pytest.importorskip("benchmarks.bench_scorecard")
     rows = bench.run("smoke", peers=False)
