@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks._harness import PROFILES, machine  # noqa: E402
+from benchmarks._harness import PROFILES, load_state, machine, versions  # noqa: E402
 
 
 def available_suites() -> list[str]:
@@ -36,27 +37,37 @@ def available_suites() -> list[str]:
 
 
 def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``ratio`` = wall time / clientseg's wall time for the same suite, stage and size."""
+    """Add ``ratio`` = wall time / clientseg's wall time for the same suite, stage and size.
+
+    Rows from paired runs (:func:`benchmarks._harness.paired`) already hold their ratio, the
+    median of the paired ratios, and keep it.
+    """
     size_keys = sorted({k for r in rows for k in r} - {
-        "suite", "stage", "tool", "wall_s", "cpu_s", "peak_mib", "ratio"} )
+        "suite", "stage", "tool", "wall_s", "cpu_s", "peak_mib", "ratio"})
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         return (r["suite"], r["stage"], *(r.get(k) for k in size_keys if k.startswith("n_")))
     ours = {key(r): r["wall_s"] for r in rows if r["tool"] == "clientseg"}
     for r in rows:
+        if "runs" in r and "ratio" in r:
+            continue
         base = ours.get(key(r))
         r["ratio"] = round(r["wall_s"] / base, 2) if base else None
     return rows
+
+
+#: Columns of the markdown table (the JSON keeps everything, including every run).
+_HIDDEN = ("runs",)
 
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     """Render rows as one markdown table (columns in first-seen order)."""
     cols: list[str] = []
     for r in rows:
-        cols += [k for k in r if k not in cols]
+        cols += [k for k in r if k not in cols and k not in _HIDDEN]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        cells = ["" if r.get(c) is None else f"{r[c]:,}" if isinstance(r.get(c), int)
-                 else str(r[c]) for c in cols]
+        cells = ["" if r.get(c) is None else str(r[c]) if isinstance(r.get(c), bool)
+                 else f"{r[c]:,}" if isinstance(r.get(c), int) else str(r[c]) for c in cols]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -80,6 +91,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
     unknown = sorted(set(suites) - set(available_suites()))
     if unknown:
         parser.error(f"unknown suite(s) {unknown}; available: {available_suites()}")
+    started = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **load_state()}
     rows: list[dict[str, Any]] = []
     for name in suites:
         module = importlib.import_module(f"benchmarks.bench_{name}")
@@ -88,9 +100,17 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
     add_ratios(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
-    payload = {"machine": machine(), "profile": args.profile, "rows": rows}
+    flagged = [r for r in rows if r.get("flagged")]
+    payload = {"machine": machine(), "profile": args.profile, "versions": versions(),
+               "command": command_line(args), "started": started,
+               "finished": {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **load_state()},
+               "flagged_rows": len(flagged), "rows": rows}
     (args.out / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str))
-    table = f"Machine: {machine()}; profile `{args.profile}`.\n\n{to_markdown(rows)}\n"
+    table = (f"Machine: {machine()}; profile `{args.profile}`; load average "
+             f"{started['loadavg']} at the start, {payload['finished']['loadavg']} at the end"
+             f"{'; niceness ' + str(started['nice']) if started['nice'] else ''}.\n"
+             f"Versions: {', '.join(f'{k} {v}' for k, v in payload['versions'].items())}.\n\n"
+             f"{to_markdown(rows)}\n")
     (args.out / f"{stem}.md").write_text(table)
     print(table, file=out)
     if args.plot:
@@ -106,8 +126,24 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
         print("log-log slopes: " + ", ".join(f"{k} {v:.2f}" for k, v in slopes.items()),
               file=out)
         print(f"figure: {figure}", file=out)
+    for r in flagged:
+        print(f"FLAGGED: {r['suite']} {r['stage']} {r['tool']}: {r['flagged_runs']} of "
+              f"{r['repeats']} runs did not get their {r['threads']} threads on a busy "
+              f"machine (median CPU/wall {r['cpu_per_wall']}, load up to {r['load_max']}); "
+              f"its ratio {r['ratio']} flatters clientseg", file=err)
     print(f"results: {args.out / stem}.json and .md", file=out)
     return 0
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this run (``nice -n N`` prefixed when the run was niced)."""
+    parts = ["python benchmarks/run.py", "--profile", args.profile]
+    if args.suite:
+        parts += ["--suite", *args.suite]
+    if args.peers:
+        parts.append("--peers")
+    nice = os.nice(0) if hasattr(os, "nice") else 0
+    return (f"nice -n {nice} " if nice else "") + " ".join(parts)
 
 
 if __name__ == "__main__":
