@@ -120,6 +120,18 @@ MAX_RERUNS = 2
 MIN_JUDGED_WALL_S = 0.1
 
 
+#: Overrides set by ``run.py`` flags for a whole run: ``repeats`` (paired rounds instead of
+#: each suite's profile value), ``max_reruns``, ``stages`` (a set of stage names to run;
+#: suites that honour it skip the others). None keeps the suite's choice.
+SETTINGS: dict[str, Any] = {"repeats": None, "max_reruns": None, "stages": None}
+
+
+def wanted(stage: str) -> bool:
+    """Whether ``stage`` is to run under ``SETTINGS["stages"]`` (all when it is None)."""
+    stages = SETTINGS["stages"]
+    return stages is None or stage in stages
+
+
 def _polars_threads() -> int:
     import polars as pl
 
@@ -315,6 +327,10 @@ def paired(ours: Callable[[], Any], peers: dict[str, Callable[[], Any]], *,
             print(line, file=sys.stderr, flush=True)
 
     peer_repeats = peer_repeats or {}
+    if SETTINGS["repeats"] is not None:
+        repeats = SETTINGS["repeats"]
+    if SETTINGS["max_reruns"] is not None:
+        max_reruns = SETTINGS["max_reruns"]
     runs: dict[str, list[Run]] = {ours_name: [], **{name: [] for name in peers}}
     results: dict[str, Any] = {}
     reruns: dict[str, int] = {}

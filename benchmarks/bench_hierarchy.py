@@ -148,3 +148,9 @@ def _compare_rows(profile: str) -> list[dict[str, Any]]:
 def run(profile: str, peers: bool = False) -> list[dict[str, Any]]:
     """Time the exact tree (with peers), the two-stage segmenter and their agreement."""
     return _exact_rows(profile, peers) + _two_stage_rows(profile) + _compare_rows(profile)
+
+
+#: Stages whose paired ratios are headline numbers (``run.py --record``), with their labels;
+#: recorded from the ``regular`` profile only.
+HEADLINE_PROFILE = "regular"
+HEADLINE_STAGES = {"exact tree": "exact Ward tree, 8 features"}

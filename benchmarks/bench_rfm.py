@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks._harness import paired
+from benchmarks._harness import paired, wanted
 from clientseg.rfm import RFMScorer, rfm_table
 
 SIZES = {
@@ -235,6 +235,8 @@ def _quality(tool: str, kind: str, result: Any) -> dict[str, Any]:
 def _stage(tx: pd.DataFrame, stage: str, kind: str, size: dict[str, int], repeats: int,
            peers: bool, **rfm_options: Any) -> list[dict[str, Any]]:
     """Paired runs of clientseg and the peers on one stage; one row per tool."""
+    if not wanted(stage):
+        return []
     ours = partial(clientseg_table if kind == "table" else clientseg_scores, tx,
                    **rfm_options)
     fns, closers = _tools(tx, peers, kind, drop=rfm_options.get("duplicates") == "drop")
@@ -285,11 +287,13 @@ def _suite(tx: pd.DataFrame, tag: str, size: dict[str, int], repeats: int,
 def _variants(tx: pd.DataFrame, size: dict[str, int], repeats: int,
               peers: bool) -> list[dict[str, Any]]:
     """The issue's variants of the table stage: [us] dates, shared ids, dropped duplicates."""
-    rows = _stage(tx.assign(date=tx["date"].astype("datetime64[us]")), "rfm_table[us]",
+    us = tx.assign(date=tx["date"].astype("datetime64[us]")) if wanted("rfm_table[us]") else tx
+    rows = _stage(us, "rfm_table[us]",
                   "table", size, repeats, peers)
-    rows += _stage(shared_invoice_ids(tx), "rfm_table[shared ids]", "table", size, repeats,
+    shared = shared_invoice_ids(tx) if wanted("rfm_table[shared ids]") else tx
+    rows += _stage(shared, "rfm_table[shared ids]", "table", size, repeats,
                    peers)
-    dup = with_duplicates(tx)
+    dup = with_duplicates(tx) if wanted("rfm_table[drop duplicates]") else tx
     rows += _stage(dup, "rfm_table[drop duplicates]", "table",
                    {**size, "n_transactions": len(dup)}, repeats, peers, duplicates="drop")
     return rows
@@ -314,7 +318,23 @@ def run(profile: str, peers: bool) -> list[dict[str, Any]]:
     tx = make_transactions(n_tx, n_cust)
     rows = _suite(tx, "", size, repeats, peers) + _variants(tx, size, repeats, peers)
     del tx
+    if not (wanted("rfm_table[synth]") or wanted("rfm_scores[synth]")):
+        return rows
     base = make_customer_base(n_cust, random_state=0).transactions
     rows += _suite(base, "[synth]", {"n_transactions": len(base), "n_customers": n_cust},
                    repeats, peers)
     return rows
+
+
+#: Stages whose paired ratios are headline numbers (``run.py --record``), with their labels;
+#: recorded from the ``regular`` profile only.
+HEADLINE_PROFILE = "regular"
+HEADLINE_STAGES = {
+    "rfm_table": "RFM table, 10M lines ([ns] dates, invoice ids nested in customers)",
+    "rfm_table[us]": "RFM table, 10M lines, [us] dates",
+    "rfm_table[shared ids]": "RFM table, 10M lines, invoice ids shared across customers",
+    "rfm_table[drop duplicates]": 'RFM table, 10.1M lines, duplicates="drop" (1% duplicated)',
+    "rfm_scores": "RFM table + quintile scores, 10M lines",
+    "rfm_table[synth]": "RFM table, synthetic base (8.7M lines in date order)",
+    "rfm_scores[synth]": "RFM table + scores, synthetic base",
+}

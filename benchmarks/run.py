@@ -28,7 +28,16 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks._harness import PROFILES, load_state, machine, versions  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    MAX_RERUNS,
+    PROFILES,
+    SETTINGS,
+    load_state,
+    machine,
+    versions,
+)
+
+HEADLINES = HERE / "headlines.json"
 
 
 def available_suites() -> list[str]:
@@ -86,11 +95,34 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
                         help="also draw the log-log figure of time against base size "
                              "(suite 'pipeline')")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--record", nargs="?", type=Path, const=HEADLINES, default=None,
+                        metavar="HEADLINES_JSON",
+                        help="also write this run's paired headline rows (regular profile) "
+                             "into the headline table (default benchmarks/headlines.json); "
+                             "then run benchmarks/render_headlines.py")
+    parser.add_argument("--record-from", nargs="+", type=Path, default=None,
+                        metavar="RESULTS_JSON",
+                        help="run nothing: record the headline rows of these results files "
+                             "(into --record's file, default benchmarks/headlines.json)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="paired rounds per stage (default: each suite's for the profile)")
+    parser.add_argument("--max-reruns", type=int, default=None,
+                        help=f"reruns of a flagged peer run (default {MAX_RERUNS})")
+    parser.add_argument("--stages", nargs="+", default=None,
+                        help="run only these stages, in suites that can skip the others "
+                             "(rfm: rfm_table, rfm_table[us], rfm_table[shared ids], ...)")
     args = parser.parse_args(argv)
+    if args.record_from:
+        target = args.record or HEADLINES
+        for results in args.record_from:
+            record_headlines(results, target, out)
+        return 0
     suites = args.suite or available_suites()
     unknown = sorted(set(suites) - set(available_suites()))
     if unknown:
         parser.error(f"unknown suite(s) {unknown}; available: {available_suites()}")
+    SETTINGS.update(repeats=args.repeats, max_reruns=args.max_reruns,
+                    stages=set(args.stages) if args.stages else None)
     started = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **load_state()}
     rows: list[dict[str, Any]] = []
     for name in suites:
@@ -132,7 +164,33 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
               f"machine (median CPU/wall {r['cpu_per_wall']}, load up to {r['load_max']}); "
               f"its ratio {r['ratio']} flatters clientseg", file=err)
     print(f"results: {args.out / stem}.json and .md", file=out)
+    if args.record is not None:
+        record_headlines(args.out / f"{stem}.json", args.record, out)
     return 0
+
+
+def record_headlines(results: Path, target: Path, out: TextIO) -> int:
+    """Merge the headline rows of one results file into the headline table ``target``."""
+    from benchmarks import render_headlines
+
+    payload = json.loads(results.read_text())
+    stages = {}
+    for suite in {r["suite"] for r in payload["rows"]}:
+        module = importlib.import_module(f"benchmarks.bench_{suite}")
+        if getattr(module, "HEADLINE_PROFILE", None) == payload["profile"]:
+            stages[suite] = module.HEADLINE_STAGES
+    try:
+        shown = str(results.resolve().relative_to(HERE.parent))
+    except ValueError:  # outside the checkout
+        shown = str(results)
+    data, n = render_headlines.record(render_headlines.load(target), payload, shown, stages)
+    if n:
+        render_headlines.save(data, target)
+    print(f"recorded {n} headline row(s) from {shown} into {target}"
+          + ("; now run python benchmarks/render_headlines.py" if n else
+             f" (headlines come from paired rows of the profile each suite names; "
+             f"this run is {payload['profile']!r})"), file=out)
+    return n
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -142,6 +200,11 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--suite", *args.suite]
     if args.peers:
         parts.append("--peers")
+    for flag in ("repeats", "max_reruns"):
+        if getattr(args, flag, None) is not None:
+            parts += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    if getattr(args, "stages", None):
+        parts += ["--stages", *(f"'{s}'" for s in args.stages)]
     nice = os.nice(0) if hasattr(os, "nice") else 0
     return (f"nice -n {nice} " if nice else "") + " ".join(parts)
 
