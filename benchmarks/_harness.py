@@ -6,6 +6,12 @@ Peak memory is sampled from ``/proc/self/statm`` by a background thread every fe
 milliseconds, so allocations made by C/C++/Rust code (numpy, Polars, DuckDB, fastcluster)
 count too, which ``tracemalloc`` would miss. Peers run in the same process as clientseg, one
 after the other, so the ratios of one run compare like with like.
+
+``paired(ours, peers, repeats=5)`` alternates clientseg and its peers round by round and
+records each run's wall, CPU, peak memory, load average, the other processes' CPU and the
+threads the tool may use; a multi-threaded peer's run that did not get its cores on a busy
+machine is rerun and, if it stays so, kept with ``flagged=True`` (``should_flag`` is the
+rule). ``versions()`` and ``machine()`` describe what ran where, for every results file.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ from typing import Any
 PROFILES = ("smoke", "regular", "large")
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+#: Called before each timed call so that garbage left by the previous one is not freed
+#: inside it (the tests replace it: a full collection takes 0.1-0.3 s in a big process).
+_collect = gc.collect
 
 
 def _rss_bytes() -> int:
@@ -51,7 +62,7 @@ def measure(
     fn: Callable[..., Any], *args: Any, interval: float = 0.002, **kwargs: Any
 ) -> Measurement:
     """Run ``fn(*args, **kwargs)`` once; return result, wall, CPU and peak extra RSS (MiB)."""
-    gc.collect()
+    _collect()
     base = _rss_bytes()
     peak = base
     stop = threading.Event()

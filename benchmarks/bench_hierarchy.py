@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks._harness import measure, paired, record
+from benchmarks._harness import measure, paired, record, wanted
 from clientseg import HierarchicalSegmenter, MixedDataEncoder, ward_linkage, ward_tree
 from clientseg.synth import make_customer_base
 
@@ -147,7 +147,12 @@ def _compare_rows(profile: str) -> list[dict[str, Any]]:
 
 def run(profile: str, peers: bool = False) -> list[dict[str, Any]]:
     """Time the exact tree (with peers), the two-stage segmenter and their agreement."""
-    return _exact_rows(profile, peers) + _two_stage_rows(profile) + _compare_rows(profile)
+    rows = _exact_rows(profile, peers) if wanted("exact tree") else []
+    if wanted("two-stage segmenter"):
+        rows += _two_stage_rows(profile)
+    if wanted("two-stage vs exact"):
+        rows += _compare_rows(profile)
+    return rows
 
 
 #: Stages whose paired ratios are headline numbers (``run.py --record``), with their labels;

@@ -56,6 +56,9 @@ _PEERS = {"pandas": "pandas recipe", "polars": "Polars", "duckdb": "DuckDB SQL",
           "sklearn.AgglomerativeClustering": "scikit-learn `AgglomerativeClustering`",
           "pandas duplicated() only": "pandas `duplicated()` alone"}
 FLAG = "⚑"
+#: How to measure the headlines again and refresh every rendered block.
+RERUN = ("python benchmarks/run.py --profile regular --suite rfm hierarchy --peers --record "
+         "&& python benchmarks/render_headlines.py")
 
 
 # ------------------------------------------------------------------------------ recording
@@ -187,13 +190,12 @@ def _loaded_warning(entries: list[dict[str, Any]]) -> str:
     load = max((e["theirs"].get("load_max", 0) for e in entries), default=0)
     if not flagged:
         return ("No run was flagged: every multi-threaded peer got its cores "
-                f"(load average up to {load}).")
+                f"(load average up to {load}). Rerun with `{RERUN}`.")
     return (f"**Measured on a loaded machine** (1-minute load average up to {load} on "
             f"these 2 cores, other programs running): {flagged} of {len(entries)} "
             f"comparisons are flagged {FLAG}, meaning a multi-threaded peer did not get its "
-            "cores in some runs even after reruns, so its ratio flatters clientseg. Rerun on "
-            "an idle machine with the commands below and `python benchmarks/run.py "
-            "--record-from` the results before quoting a flagged number.")
+            "cores in some runs even after reruns, so its ratio flatters clientseg. Do not "
+            f"quote a flagged number: rerun on an idle machine with `{RERUN}`.")
 
 
 def render_readme(data: dict[str, Any]) -> str:

@@ -3,14 +3,21 @@
 Usage::
 
     python benchmarks/run.py --profile smoke|regular|large [--suite rfm synth ...] [--peers]
-                             [--plot] [--out benchmarks/results]
+                             [--plot] [--out benchmarks/results] [--record [HEADLINES]]
+                             [--repeats N] [--max-reruns N] [--stages STAGE ...]
+    python benchmarks/run.py --record-from RESULTS.json [...] [--record HEADLINES]
 
 or, from an installed clientseg, ``clientseg bench`` with the same flags.
 
 Each ``benchmarks/bench_<suite>.py`` defines ``run(profile: str, peers: bool) -> list[dict]``
 whose rows come from ``_harness.record``. In the table, ``ratio`` is a row's wall time
 divided by clientseg's wall time for the same stage and size (so a peer at 5.0 is five times
-slower than clientseg); rows from one run share the process and the machine.
+slower than clientseg); rows from one run share the process and the machine. Rows measured
+in paired rounds (``_harness.paired``: RFM, Ward) carry the median of their paired ratios
+instead, with ``ratio_min``/``ratio_max``, CPU/wall, load and ``flagged``; the JSON also
+records the versions, the machine, the load and the command. ``--record`` writes the
+headline rows of a ``regular`` run into ``benchmarks/headlines.json``, which
+``benchmarks/render_headlines.py`` renders into the README and the docs.
 """
 
 from __future__ import annotations
@@ -110,7 +117,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
                         help=f"reruns of a flagged peer run (default {MAX_RERUNS})")
     parser.add_argument("--stages", nargs="+", default=None,
                         help="run only these stages, in suites that can skip the others "
-                             "(rfm: rfm_table, rfm_table[us], rfm_table[shared ids], ...)")
+                             "(rfm: rfm_table, rfm_table[us], ...; hierarchy: 'exact tree', "
+                             "'two-stage segmenter', 'two-stage vs exact')")
     args = parser.parse_args(argv)
     if args.record_from:
         target = args.record or HEADLINES
@@ -124,6 +132,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
     SETTINGS.update(repeats=args.repeats, max_reruns=args.max_reruns,
                     stages=set(args.stages) if args.stages else None)
     started = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **load_state()}
+    found = versions()  # before the run: the commit of the code that runs
     rows: list[dict[str, Any]] = []
     for name in suites:
         module = importlib.import_module(f"benchmarks.bench_{name}")
@@ -133,7 +142,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
     flagged = [r for r in rows if r.get("flagged")]
-    payload = {"machine": machine(), "profile": args.profile, "versions": versions(),
+    payload = {"machine": machine(), "profile": args.profile, "versions": found,
                "command": command_line(args), "started": started,
                "finished": {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **load_state()},
                "flagged_rows": len(flagged), "rows": rows}
