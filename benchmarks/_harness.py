@@ -418,3 +418,12 @@ def load_state() -> dict[str, Any]:
     except OSError:
         load = []
     return {"loadavg": load, "cores": cores(), "nice": os.nice(0) if hasattr(os, "nice") else 0}
+
+
+def fastest(repeats: int, fn: Callable[..., Any], *args: Any) -> Measurement:
+    """Measure ``fn(*args)`` ``repeats`` times; keep the run with the lowest wall time.
+
+    For clientseg against itself (the engines suite); peers are compared with ``paired``.
+    """
+    runs = [measure(fn, *args) for _ in range(repeats)]
+    return min(runs, key=lambda m: m.wall_s)
