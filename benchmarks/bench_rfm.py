@@ -18,12 +18,22 @@ of :mod:`clientseg.synth`, whose lines come in date order like real exports.
 
 Quality figures: ``customers`` (rows of the customer table; must agree across tools) and
 ``split_ties`` (frequency values whose customers got more than one F score: identical
-customers split by row order; 0 for clientseg by construction).
+customers split by row order; 0 for clientseg by construction); clientseg's rows also give
+``input_mib`` (the input frame, deep) and ``peak_over_input`` (its peak memory over that;
+the speed issue asks at most 2).
 
 Data: ``n_transactions`` invoice lines of ``n_customers`` customers (about 2 lines per
 invoice), over two years, from a seeded numpy generator (fast to draw at 10M lines).
 
-Each tool runs ``REPEATS[profile]`` times per stage and the fastest run is reported.
+Each stage runs ``REPEATS[profile]`` paired rounds (clientseg, pandas, Polars, DuckDB, in
+turn; :func:`benchmarks._harness.paired`): rows keep each tool's median run, every run, and
+the median and range of the peer's time over clientseg's in the same round. A Polars or
+DuckDB run that did not get its cores on a busy machine is rerun, then kept flagged.
+
+Variants of the table stage (the speed issue's): ``[us]`` dates instead of ``[ns]``,
+invoice ids shared across customers instead of nested in them, and ``duplicates="drop"`` on
+the lines plus 1% duplicated lines (the peers deduplicate inside the timed call; pandas'
+``duplicated()`` alone is timed as the reference cost). ``run.py --stages`` picks stages.
 
 Run: ``python benchmarks/run.py --profile regular --suite rfm --peers``.
 """
