@@ -57,7 +57,7 @@ SIZES = {
 }
 #: Paired rounds per stage (clientseg, then each peer, in turn); rows keep each tool's
 #: median run and the median of the paired ratios.
-REPEATS = {"smoke": 2, "regular": 5, "large": 3}
+REPEATS = {"smoke": 1, "regular": 5, "large": 3}
 END = pd.Timestamp("2025-12-31 23:59:59")
 N_BINS = 5
 
