@@ -403,7 +403,8 @@ def git_commit() -> str | None:
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
                               capture_output=True, text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                "--untracked-files=no", "--",
                                 "src", "benchmarks"], capture_output=True, text=True,
                                timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):

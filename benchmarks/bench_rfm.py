@@ -340,11 +340,11 @@ def run(profile: str, peers: bool) -> list[dict[str, Any]]:
 #: recorded from the ``regular`` profile only.
 HEADLINE_PROFILE = "regular"
 HEADLINE_STAGES = {
-    "rfm_table": "RFM table, 10M lines ([ns] dates, invoice ids nested in customers)",
-    "rfm_table[us]": "RFM table, 10M lines, [us] dates",
-    "rfm_table[shared ids]": "RFM table, 10M lines, invoice ids shared across customers",
-    "rfm_table[drop duplicates]": 'RFM table, 10.1M lines, duplicates="drop" (1% duplicated)',
-    "rfm_scores": "RFM table + quintile scores, 10M lines",
-    "rfm_table[synth]": "RFM table, synthetic base (8.7M lines in date order)",
+    "rfm_table": "RFM table ([ns] dates, invoice ids nested in customers)",
+    "rfm_table[us]": "RFM table, [us] dates",
+    "rfm_table[shared ids]": "RFM table, invoice ids shared across customers",
+    "rfm_table[drop duplicates]": 'RFM table, duplicates="drop" (1% duplicated lines)',
+    "rfm_scores": "RFM table + quintile scores",
+    "rfm_table[synth]": "RFM table, synthetic base (lines in date order)",
     "rfm_scores[synth]": "RFM table + scores, synthetic base",
 }

@@ -137,9 +137,9 @@ def record(data: dict[str, Any], payload: dict[str, Any], results_file: str,
     data["runs"][run_id] = {k: payload.get(k) for k in (
         "profile", "command", "machine", "versions", "started", "finished")}
     data["runs"][run_id]["results_file"] = results_file
-    new = {e["id"] for e in entries}
-    kept = [e for e in data["headlines"] if e["id"] not in new]
-    data["headlines"] = sorted(kept + entries, key=lambda e: (e["suite"], e["id"]))
+    merged = {e["id"]: e for e in data["headlines"]}  # an entry keeps its place when
+    merged.update((e["id"], e) for e in entries)      # replaced; new ones come in run order
+    data["headlines"] = list(merged.values())
     used = {e["run"] for e in data["headlines"]}
     data["runs"] = {k: v for k, v in sorted(data["runs"].items()) if k in used}
     return data, len(entries)
@@ -188,14 +188,18 @@ def _provenance(data: dict[str, Any], suites: set[str]) -> str:
 def _loaded_warning(entries: list[dict[str, Any]]) -> str:
     flagged = sum(e["flagged"] for e in entries)
     load = max((e["theirs"].get("load_max", 0) for e in entries), default=0)
+    ours = min((e["ours"].get("cpu_per_wall", 1.0) for e in entries), default=1.0)
+    starved = ("" if ours >= 0.9 else
+               f" Even single-threaded runs got less than a core (clientseg's CPU/wall down "
+               f"to {ours:.2f}), so every time here is longer than on an idle machine.")
     if not flagged:
         return ("No run was flagged: every multi-threaded peer got its cores "
-                f"(load average up to {load}). Rerun with `{RERUN}`.")
+                f"(load average up to {load}).{starved} Rerun with `{RERUN}`.")
     return (f"**Measured on a loaded machine** (1-minute load average up to {load} on "
             f"these 2 cores, other programs running): {flagged} of {len(entries)} "
             f"comparisons are flagged {FLAG}, meaning a multi-threaded peer did not get its "
             "cores in some runs even after reruns, so its ratio flatters clientseg. Do not "
-            f"quote a flagged number: rerun on an idle machine with `{RERUN}`.")
+            f"quote a flagged number: rerun on an idle machine with `{RERUN}`.{starved}")
 
 
 def render_readme(data: dict[str, Any]) -> str:
@@ -234,8 +238,8 @@ def _table(entries: list[dict[str, Any]]) -> list[str]:
         flag = (f"{FLAG} {t.get('flagged_runs', 0)} of {e['repeats']} runs"
                 if e["flagged"] else "no")
         lines.append(
-            f"| {e['label']} | {_size(e)} | {_peer(e)} | {o['wall_s']:.3g} "
-            f"({o['cpu_per_wall']:.2f}) | {t['wall_s']:.3g} ({t['cpu_per_wall']:.2f}, "
+            f"| {e['label']} | {_size(e)} | {_peer(e)} | {o['wall_s']:.2f} "
+            f"({o['cpu_per_wall']:.2f}) | {t['wall_s']:.2f} ({t['cpu_per_wall']:.2f}, "
             f"{t.get('threads', 1)}) | {_ratio(e)} | {e['repeats']} "
             f"(+{t.get('reruns', 0)} reruns) | {t.get('load_max', '')} | {flag} |")
     return lines
@@ -248,13 +252,15 @@ def render_table(data: dict[str, Any], suites: set[str] | None = None) -> str:
         return "No paired measurement recorded yet.\n"
     out = [_loaded_warning(entries), "", *_table(entries), "",
            "Measured by " + _provenance(data, {e["suite"] for e in entries}) + "."]
-    if suites is None or "rfm" in suites:
-        mem = [e for e in entries if e["stage"] == "rfm_table" and e["peer"] == "pandas"]
-        if mem and "peak_over_input" in mem[0]["ours"]:
-            o = mem[0]["ours"]
-            out += ["", f"Peak memory of `rfm_table` on 10M lines: {o['peak_mib']:.0f} MiB "
-                        f"above the start for an input frame of {o['input_mib']:.0f} MiB "
-                        f"({o['peak_over_input']:.2f}× the input; target ≤ 2×)."]
+    memory = {(e["label"], _size(e)): e["ours"] for e in entries
+              if "peak_over_input" in e["ours"]}
+    if memory:
+        out += ["", "clientseg's peak memory above the start, against the input frame "
+                    "(the speed issue's target: at most 2× the input):", "",
+                "| stage | size | input MiB | peak MiB | peak / input |", "|---|---|---|---|---|"]
+        out += [f"| {label} | {size} | {o['input_mib']:.0f} | {o['peak_mib']:.0f} | "
+                f"{o['peak_over_input']:.2f}{'' if o['peak_over_input'] <= 2 else ' (over 2)'} |"
+                for (label, size), o in memory.items()]
     return "\n".join(out) + "\n"
 
 
