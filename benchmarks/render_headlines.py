@@ -56,6 +56,9 @@ _PEERS = {"pandas": "pandas recipe", "polars": "Polars", "duckdb": "DuckDB SQL",
           "sklearn.AgglomerativeClustering": "scikit-learn `AgglomerativeClustering`",
           "pandas duplicated() only": "pandas `duplicated()` alone"}
 FLAG = "⚑"
+#: The rendered text says "loaded machine" from this load average per core up (the
+#: harness's busy threshold, ``_harness.BUSY_LOAD_SHARE``).
+LOADED_SHARE = 0.75
 #: How to measure the headlines again and refresh every rendered block.
 RERUN = ("python benchmarks/run.py --profile regular --suite rfm hierarchy --peers --record "
          "&& python benchmarks/render_headlines.py")
@@ -124,11 +127,13 @@ def headline_entries(payload: dict[str, Any], run_id: str,
 
 
 def record(data: dict[str, Any], payload: dict[str, Any], results_file: str,
-           stages: dict[str, dict[str, str]]) -> tuple[dict[str, Any], int]:
+           stages: dict[str, dict[str, str]], note: str | None = None
+           ) -> tuple[dict[str, Any], int]:
     """Merge one run's headline entries into ``data``; return it and the number recorded.
 
     An entry replaces the one with the same id; runs no entry refers to any more are
-    dropped, so the file stays small.
+    dropped, so the file stays small. ``note`` (what the results file cannot say, such as
+    a correction of its provenance) is kept with the run and rendered.
     """
     run_id = Path(results_file).stem
     entries = headline_entries(payload, run_id, stages)
@@ -137,6 +142,8 @@ def record(data: dict[str, Any], payload: dict[str, Any], results_file: str,
     data["runs"][run_id] = {k: payload.get(k) for k in (
         "profile", "command", "machine", "versions", "started", "finished")}
     data["runs"][run_id]["results_file"] = results_file
+    if note:
+        data["runs"][run_id]["note"] = note
     merged = {e["id"]: e for e in data["headlines"]}  # an entry keeps its place when
     merged.update((e["id"], e) for e in entries)      # replaced; new ones come in run order
     data["headlines"] = list(merged.values())
@@ -153,7 +160,9 @@ def save(data: dict[str, Any], path: Path = HEADLINES) -> None:
 # ------------------------------------------------------------------------------ rendering
 def _ratio(e: dict[str, Any]) -> str:
     mark = f" {FLAG}" if e["flagged"] else ""
-    return f"{e['ratio']:.2f}× ({e['ratio_min']:.2f}–{e['ratio_max']:.2f}){mark}"
+    spread = ("one run" if e["repeats"] == 1
+              else f"{e['ratio_min']:.2f}–{e['ratio_max']:.2f}")
+    return f"{e['ratio']:.2f}× ({spread}){mark}"
 
 
 def _size(e: dict[str, Any]) -> str:
@@ -181,25 +190,34 @@ def _provenance(data: dict[str, Any], suites: set[str]) -> str:
         lines.append(f"`{run['command']}` on {run['started']['at'][:10]} ({run['machine']}; "
                      f"{shown}; clientseg {v.get('clientseg')} at "
                      f"{str(v.get('git_commit'))[:12]}; load average {load[0]} at the "
-                     f"start, {load[1]} at the end)")
+                     f"start, {load[1]} at the end"
+                     + (f"; {run['note']}" if run.get("note") else "") + ")")
     return "; ".join(lines)
 
 
-def _loaded_warning(entries: list[dict[str, Any]]) -> str:
+def _loaded_warning(data: dict[str, Any], entries: list[dict[str, Any]]) -> str:
+    """Say how busy the machine was, what was flagged, and how to measure again."""
     flagged = sum(e["flagged"] for e in entries)
     load = max((e["theirs"].get("load_max", 0) for e in entries), default=0)
+    cores = max((data["runs"][e["run"]].get("started", {}).get("cores", 2) for e in entries),
+                default=2)
     ours = min((e["ours"].get("cpu_per_wall", 1.0) for e in entries), default=1.0)
-    starved = ("" if ours >= 0.9 else
-               f" Even single-threaded runs got less than a core (clientseg's CPU/wall down "
-               f"to {ours:.2f}), so every time here is longer than on an idle machine.")
-    if not flagged:
-        return ("No run was flagged: every multi-threaded peer got its cores "
-                f"(load average up to {load}).{starved} Rerun with `{RERUN}`.")
-    return (f"**Measured on a loaded machine** (1-minute load average up to {load} on "
-            f"these 2 cores, other programs running): {flagged} of {len(entries)} "
-            f"comparisons are flagged {FLAG}, meaning a multi-threaded peer did not get its "
-            "cores in some runs even after reruns, so its ratio flatters clientseg. Do not "
-            f"quote a flagged number: rerun on an idle machine with `{RERUN}`.{starved}")
+    text = (f"**Measured on a loaded machine** (1-minute load average up to {load} on "
+            f"{cores} cores, other programs running)." if load >= LOADED_SHARE * cores else
+            f"Measured on a quiet machine (load average up to {load} on {cores} cores).")
+    if flagged:
+        text += (f" {flagged} of {len(entries)} comparisons are flagged {FLAG}: a "
+                 "multi-threaded peer did not get its cores in some runs even after reruns, "
+                 "so its ratio flatters clientseg. Do not quote a flagged number.")
+    elif any(e["theirs"].get("threads", 1) > 1 for e in entries):
+        text += " No run was flagged: every multi-threaded peer got its cores."
+    else:
+        text += (" No run was flagged: these peers are single-threaded, so a busy machine "
+                 "slows both sides of a pair (flagging applies to multi-threaded peers).")
+    if ours < 0.9:
+        text += (f" Even single-threaded runs got less than a core (clientseg's CPU/wall "
+                 f"down to {ours:.2f}), so every time here is longer than on an idle machine.")
+    return text + f" Measure again on an idle machine with `{RERUN}`."
 
 
 def render_readme(data: dict[str, Any]) -> str:
@@ -208,7 +226,7 @@ def render_readme(data: dict[str, Any]) -> str:
     out = [
         "Ratios are the peer's time over clientseg's (above 1: clientseg is faster), the "
         "median of paired runs that alternate clientseg and each peer, with the range in "
-        "brackets. " + _loaded_warning(entries), "",
+        "brackets. " + _loaded_warning(data, entries), "",
     ]
     main = [e for e in entries if e["stage"] in ("rfm_table", "exact tree")
             and not e["peer"].startswith("pandas duplicated")]
@@ -250,7 +268,7 @@ def render_table(data: dict[str, Any], suites: set[str] | None = None) -> str:
     entries = [e for e in data["headlines"] if suites is None or e["suite"] in suites]
     if not entries:
         return "No paired measurement recorded yet.\n"
-    out = [_loaded_warning(entries), "", *_table(entries), "",
+    out = [_loaded_warning(data, entries), "", *_table(entries), "",
            "Measured by " + _provenance(data, {e["suite"] for e in entries}) + "."]
     memory = {(e["label"], _size(e)): e["ours"] for e in entries
               if "peak_over_input" in e["ours"]}

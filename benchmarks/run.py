@@ -119,11 +119,13 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
                         help="run only these stages, in suites that can skip the others "
                              "(rfm: rfm_table, rfm_table[us], ...; hierarchy: 'exact tree', "
                              "'two-stage segmenter', 'two-stage vs exact')")
+    parser.add_argument("--note", default=None,
+                        help="with --record-from: a remark kept with the recorded run")
     args = parser.parse_args(argv)
     if args.record_from:
         target = args.record or HEADLINES
         for results in args.record_from:
-            record_headlines(results, target, out)
+            record_headlines(results, target, out, note=args.note)
         return 0
     suites = args.suite or available_suites()
     unknown = sorted(set(suites) - set(available_suites()))
@@ -178,7 +180,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None,
     return 0
 
 
-def record_headlines(results: Path, target: Path, out: TextIO) -> int:
+def record_headlines(results: Path, target: Path, out: TextIO,
+                     note: str | None = None) -> int:
     """Merge the headline rows of one results file into the headline table ``target``."""
     from benchmarks import render_headlines
 
@@ -192,7 +195,8 @@ def record_headlines(results: Path, target: Path, out: TextIO) -> int:
         shown = str(results.resolve().relative_to(HERE.parent))
     except ValueError:  # outside the checkout
         shown = str(results)
-    data, n = render_headlines.record(render_headlines.load(target), payload, shown, stages)
+    data, n = render_headlines.record(render_headlines.load(target), payload, shown, stages,
+                                      note=note)
     if n:
         render_headlines.save(data, target)
     print(f"recorded {n} headline row(s) from {shown} into {target}"

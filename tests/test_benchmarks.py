@@ -439,10 +439,17 @@ def test_rendered_text_says_plainly_when_runs_were_flagged():
     flagged, _ = render.record(render.empty(), _payload(), "r1.json", stages)
     text = render.render_readme(flagged)
     assert "**Measured on a loaded machine**" in text and "1 of 2 comparisons" in text
-    assert "Polars 2.00× (1.80–2.20) ⚑" in text and "pandas recipe 5.00×" in text
+    assert "Polars 2.00× (one run) ⚑" in text and "pandas recipe 5.00×" in text
     assert render.RERUN in text and "`python x`" in text
     clean, _ = render.record(render.empty(), _payload(flagged=False), "r2.json", stages)
-    assert "No run was flagged" in render.render_readme(clean)
+    assert "No run was flagged: every multi-threaded peer" in render.render_readme(clean)
+    quiet = _payload(flagged=False)
+    for row in quiet["rows"]:
+        row.update(load_max=0.8, threads=1)
+    quiet, _ = render.record(render.empty(), quiet, "r3.json", stages)
+    text = render.render_readme(quiet)
+    assert "Measured on a quiet machine (load average up to 0.8 on 2 cores)" in text
+    assert "these peers are single-threaded" in text
     table = render.render_table(clean)
     assert "| RFM table | 1,000 lines | Polars |" in table
     assert "| RFM table | 1,000 lines | 10 | 5 | 0.50 |" in table  # clientseg's peak / input
@@ -493,6 +500,11 @@ def test_runner_records_headlines_from_a_results_file(tmp_path):
     assert "recorded 2 headline row(s)" in out.getvalue()
     data = json.loads(target.read_text())
     assert {e["peer"] for e in data["headlines"]} == {"pandas", "polars"}
+    run_module.main(["--record-from", str(results), "--record", str(target), "--note",
+                     "code of commit abc"], out=io.StringIO())
+    data = json.loads(target.read_text())
+    assert data["runs"]["regular-x"]["note"] == "code of commit abc"
+    assert "; code of commit abc)" in render.render_table(data)
     payload["profile"] = "smoke"  # headlines come from the regular profile only
     results.write_text(json.dumps(payload))
     out = io.StringIO()
