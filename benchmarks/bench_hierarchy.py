@@ -6,11 +6,13 @@ Stages (peers run in the same process, one after the other, on the same data):
   ``fastcluster.linkage_vector(X, "ward")`` (O(n·d) memory, C++ nearest-neighbour chain);
   ``scipy.cluster.hierarchy.linkage(X, "ward")`` (n² condensed matrix; only up to 20k);
   scikit-learn ``AgglomerativeClustering(6, linkage="ward")`` (scipy's tree underneath; only
-  up to 20k). clientseg and fastcluster run ``REPEATS`` times, alternately; their rows keep
-  the median run, every run's wall time and (fastcluster's row) the median of the paired
-  ratios ``paired_ratio_median``. Quality: ``max_rel_height_diff`` against clientseg's
-  heights (0 up to rounding); for scikit-learn, which returns labels, ``ari_vs_clientseg`` of
-  its 6 segments against clientseg's cut at 6 (1.0: the same partition).
+  up to 20k). clientseg and fastcluster run ``REPEATS`` times, alternately, through
+  :func:`benchmarks._harness.paired` (scipy and scikit-learn in the first round only); each
+  row keeps the tool's median run, every run (``runs``), and for peers the median of the
+  paired ratios (``ratio``, with ``ratio_min`` and ``ratio_max``). Quality:
+  ``max_rel_height_diff`` against clientseg's heights (0 up to rounding); for scikit-learn,
+  which returns labels, ``ari_vs_clientseg`` of its 6 segments against clientseg's cut at 6
+  (1.0: the same partition).
 * ``two-stage segmenter``: a synthetic customer base (``clientseg.synth``) encoded with
   :class:`MixedDataEncoder` (FAMD, first 10 components, as HCPC's ``ncp``; encoding not
   timed), then ``HierarchicalSegmenter(6, strategy="two_stage", consolidate=True)``.
@@ -24,13 +26,14 @@ Run: ``python benchmarks/run.py --profile regular --suite hierarchy --peers``.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks._harness import Measurement, measure, record
+from benchmarks._harness import measure, paired, record, wanted
 from clientseg import HierarchicalSegmenter, MixedDataEncoder, ward_linkage, ward_tree
 from clientseg.synth import make_customer_base
 
@@ -41,7 +44,7 @@ COMPARE = {"smoke": 3_000, "regular": 20_000, "large": 20_000}
 SCIPY_MAX = 20_000  # scipy's condensed matrix: 1.6 GB at 20k, 20 GB at 70k
 N_SEGMENTS = 6
 N_MICRO = 200
-REPEATS = {"smoke": 1, "regular": 5, "large": 5}  # alternating runs of clientseg and fastcluster
+REPEATS = {"smoke": 2, "regular": 5, "large": 5}  # paired rounds of clientseg and its peers
 
 
 def _encoded_base(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -54,9 +57,10 @@ def _rel_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
 
 
-def _median_run(runs: list[Measurement]) -> Measurement:
-    """The run with the median wall time (the lower middle one for an even count)."""
-    return sorted(runs, key=lambda m: m.wall_s)[(len(runs) - 1) // 2]
+def _sklearn_ward(X: np.ndarray) -> np.ndarray:
+    from sklearn.cluster import AgglomerativeClustering
+
+    return AgglomerativeClustering(N_SEGMENTS, linkage="ward").fit_predict(X)
 
 
 def _exact_rows(profile: str, peers: bool) -> list[dict[str, Any]]:
@@ -64,48 +68,41 @@ def _exact_rows(profile: str, peers: bool) -> list[dict[str, Any]]:
     for n in EXACT[profile]:
         X, _ = make_blobs(n, n_features=8, centers=6, random_state=0)
         size = {"n_customers": n, "n_features": 8}
-        try:
-            import fastcluster
-        except ImportError:  # the bench extra is not installed: no peer
-            fastcluster = None
-        if not peers or fastcluster is None:
-            ours = measure(ward_linkage, X)
-            rows.append(record(SUITE, "exact tree", "clientseg", size, ours,
+        fns: dict[str, Any] = {}
+        if peers:
+            try:
+                import fastcluster
+            except ImportError:  # the bench extra is not installed: no fastcluster
+                pass
+            else:
+                fns["fastcluster.linkage_vector"] = partial(fastcluster.linkage_vector, X,
+                                                            "ward")
+            if n <= SCIPY_MAX:
+                from scipy.cluster.hierarchy import linkage
+
+                fns["scipy.linkage"] = partial(linkage, X, "ward")
+                fns["sklearn.AgglomerativeClustering"] = partial(_sklearn_ward, X)
+        # Paired rounds (clientseg, fastcluster, clientseg, fastcluster, ...): single timings
+        # move by +-30% on a shared machine, so rows keep each tool's median run and the
+        # median of the paired ratios. scipy and scikit-learn (n² memory, minutes at 20k)
+        # run in the first round only.
+        result = paired(partial(ward_linkage, X), fns, repeats=REPEATS[profile],
+                        peer_repeats={"scipy.linkage": 1,
+                                      "sklearn.AgglomerativeClustering": 1})
+        heights = result.results["clientseg"][:, 2]
+        rows.append(result.row("clientseg", SUITE, "exact tree", size,
                                max_rel_height_diff=0.0))
-            continue
-        # Alternate the two O(n·d) engines REPEATS times: single timings move by +-30% on a
-        # shared machine, so the row keeps each tool's median and the median of the paired
-        # ratios (fastcluster's time / clientseg's, run back to back).
-        ours_runs, fc_runs = [], []
-        for _ in range(REPEATS[profile]):
-            ours_runs.append(measure(ward_linkage, X))
-            fc_runs.append(measure(fastcluster.linkage_vector, X, "ward"))
-        ours, fc = _median_run(ours_runs), _median_run(fc_runs)
-        paired = [f.wall_s / o.wall_s for o, f in zip(ours_runs, fc_runs, strict=True)]
-        rows.append(record(SUITE, "exact tree", "clientseg", size, ours, max_rel_height_diff=0.0,
-                           repeats=len(ours_runs),
-                           wall_s_runs=[round(m.wall_s, 4) for m in ours_runs]))
-        rows.append(record(SUITE, "exact tree", "fastcluster.linkage_vector", size, fc,
-                           max_rel_height_diff=_rel_diff(fc.result[:, 2], ours.result[:, 2]),
-                           repeats=len(fc_runs),
-                           wall_s_runs=[round(m.wall_s, 4) for m in fc_runs],
-                           paired_ratio_median=round(float(np.median(paired)), 3),
-                           paired_ratios=[round(r, 3) for r in paired]))
-        if n <= SCIPY_MAX:
-            from scipy.cluster.hierarchy import linkage
+        for tool in fns:
+            out = result.results[tool]
+            if tool.startswith("sklearn"):
+                from scipy.cluster.hierarchy import fcluster
 
-            sp = measure(linkage, X, "ward")
-            rows.append(record(SUITE, "exact tree", "scipy.linkage", size, sp,
-                               max_rel_height_diff=_rel_diff(sp.result[:, 2], ours.result[:, 2])))
-            from scipy.cluster.hierarchy import fcluster
-            from sklearn.cluster import AgglomerativeClustering
-
-            sk = measure(AgglomerativeClustering(6, linkage="ward").fit_predict, X)
-            ours6 = fcluster(ours.result, 6, criterion="maxclust")
-            rows.append(record(SUITE, "exact tree", "sklearn.AgglomerativeClustering", size, sk,
-                               ari_vs_clientseg=round(float(adjusted_rand_score(ours6,
-                                                                               sk.result)), 4)))
-        del X, ours
+                ours6 = fcluster(result.results["clientseg"], N_SEGMENTS, criterion="maxclust")
+                quality = {"ari_vs_clientseg": round(float(adjusted_rand_score(ours6, out)), 4)}
+            else:
+                quality = {"max_rel_height_diff": _rel_diff(out[:, 2], heights)}
+            rows.append(result.row(tool, SUITE, "exact tree", size, **quality))
+        del X, result
     return rows
 
 
@@ -150,4 +147,15 @@ def _compare_rows(profile: str) -> list[dict[str, Any]]:
 
 def run(profile: str, peers: bool = False) -> list[dict[str, Any]]:
     """Time the exact tree (with peers), the two-stage segmenter and their agreement."""
-    return _exact_rows(profile, peers) + _two_stage_rows(profile) + _compare_rows(profile)
+    rows = _exact_rows(profile, peers) if wanted("exact tree") else []
+    if wanted("two-stage segmenter"):
+        rows += _two_stage_rows(profile)
+    if wanted("two-stage vs exact"):
+        rows += _compare_rows(profile)
+    return rows
+
+
+#: Stages whose paired ratios are headline numbers (``run.py --record``), with their labels;
+#: recorded from the ``regular`` profile only.
+HEADLINE_PROFILE = "regular"
+HEADLINE_STAGES = {"exact tree": "exact Ward tree, 8 features"}
