@@ -674,3 +674,62 @@ def test_encoder_refuses_dates_instead_of_making_each_one_a_level():
     with pytest.raises(InvalidDataError, match=r"X has 2 date or duration column\(s\): "
                        r"\['last_purchase', 'since'\].*durations in days"):
         MixedDataEncoder().fit(frame)
+
+
+# ------------------------------------------------------- columns that cannot be criteria
+
+
+def _criteria_frame(n: int = 5_000) -> pd.DataFrame:
+    rng = np.random.default_rng(8)
+    return pd.DataFrame({"spend": rng.gamma(2.0, 50.0, n),
+                         "region": rng.choice(list("abcdef"), n)})
+
+
+def _no_encoding(monkeypatch):
+    """Make any encoding work fail the test: refusals must come before it."""
+    from clientseg.hierarchy import _encoding
+
+    def boom(*args, **kwargs):
+        raise AssertionError("encoding work started before the columns were checked")
+
+    monkeypatch.setattr(_encoding.MixedDataEncoder, "_codes", staticmethod(boom))
+    monkeypatch.setattr(_encoding.MixedDataEncoder, "_numeric", boom)
+
+
+@pytest.mark.parametrize(("column", "values", "match"), [
+    ("customer_ref", lambda n: [f"C{i:06d}" for i in range(n)],
+     r"'customer_ref' \(5,000 distinct values in 5,000 rows\).*drop these columns"),
+    ("first_purchase", lambda n: pd.date_range("2021-01-01", periods=n, freq="3h")
+     .strftime("%d/%m/%Y %H:%M").tolist(),
+     r"dates written as text: \['first_purchase'\].*durations in days"),
+    ("product", lambda n: [f"sku-{i % 4_000}" for i in range(n)],
+     r"'product' \(4,000 distinct values in 5,000 rows\)"),
+])
+def test_the_encoder_refuses_non_criteria_before_encoding(monkeypatch, column, values, match):
+    X = _criteria_frame()
+    X[column] = values(len(X))
+    before = X.copy()
+    _no_encoding(monkeypatch)
+    with pytest.raises(InvalidDataError, match=r"cannot be criteria.*" + match):
+        MixedDataEncoder().fit(X)
+    pd.testing.assert_frame_equal(X, before)
+
+
+def test_the_encoder_accepts_legitimate_columns():
+    """A 40-level category and a column of unique floats are criteria."""
+    rng = np.random.default_rng(9)
+    X = _criteria_frame()
+    X["channel"] = rng.choice([f"c{i}" for i in range(40)], len(X))
+    X["balance"] = rng.normal(size=len(X))  # every value distinct, but numeric
+    enc = MixedDataEncoder().fit(X)
+    assert enc.categorical_columns_ == ["region", "channel"]
+    assert enc.numeric_columns_ == ["spend", "balance"]
+    assert enc.transform(X).shape == (len(X), 2 + 6 + 40)
+
+
+def test_the_encoder_reads_polars_as_pandas():
+    pl = pytest.importorskip("polars")
+    X = _criteria_frame(2_000)
+    expected = MixedDataEncoder().fit_transform(X)
+    got = MixedDataEncoder().fit_transform(pl.from_pandas(X))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)

@@ -24,14 +24,77 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clientseg._core.backends import kind_of, native_pandas
 from clientseg._core.validation import check_array, check_options, check_scalar
 from clientseg.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
 
 __all__ = ["MixedDataEncoder"]
 
 
+#: A categorical column with more distinct values than this share of the rows (on at least
+#: :data:`ID_MIN_ROWS` rows) is an identifier or free text, not a criterion: as categories,
+#: each of its values would be a level of its own and the one-hot block as wide as the rows.
+ID_LEVEL_SHARE = 0.5
+ID_MIN_ROWS = 20
+#: Share of a text column's values (sampled) that parse as dates for it to be a date.
+DATE_TEXT_SHARE = 0.9
+_DATE_SAMPLE = 200
+
+
 def _is_categorical(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def _looks_like_dates(series: pd.Series) -> bool:
+    """Whether a text column holds dates: most of a sample parses and has digits."""
+    values = series.dropna()
+    if values.empty or pd.api.types.is_bool_dtype(series):
+        return False
+    sample = values.iloc[:: max(1, len(values) // _DATE_SAMPLE)].astype(str)
+    if not sample.str.contains(r"\d", regex=True).all():
+        return False
+    if not sample.str.contains(r"[-/.: T]", regex=True).all():  # plain numbers are not dates
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return float(parsed.notna().mean()) >= DATE_TEXT_SHARE
+
+
+def refuse_non_criteria(frame: pd.DataFrame, categorical: list[Any]) -> None:
+    """Refuse identifiers, text dates and free text before any encoding work is done.
+
+    Checked on the categorical columns only (numeric ones are scaled, whatever their
+    number of distinct values): one count of distinct values per column, and a parse of a
+    sample of at most 200 values for text dates.
+    """
+    n = len(frame)
+    dates = [c for c in categorical if _looks_like_dates(frame[c])]
+    ids = []
+    if n >= ID_MIN_ROWS:
+        for c in categorical:
+            if c in dates:
+                continue
+            k = int(frame[c].nunique(dropna=True))
+            if k > ID_LEVEL_SHARE * n:
+                ids.append((c, k))
+    problems = []
+    if dates:
+        problems.append(
+            f"{len(dates)} column(s) hold dates written as text: {dates} (as categories, "
+            f"every distinct date would be a level of its own). Turn them into durations in "
+            f"days (as rfm_table's recency_days does) or drop them"
+        )
+    if ids:
+        listed = ", ".join(f"{c!r} ({k:,} distinct values in {n:,} rows)" for c, k in ids)
+        problems.append(
+            f"{len(ids)} column(s) have about one value per row, as identifiers and free "
+            f"text do: {listed}. A criterion groups customers: drop these columns, or map "
+            f"them to a few groups first"
+        )
+    if problems:
+        raise InvalidDataError("X has columns that cannot be criteria: " + "; ".join(problems)
+                               + ". Nothing was encoded.")
 
 
 class MixedDataEncoder(TransformerMixin, BaseEstimator):
@@ -108,6 +171,8 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
         Arrays go through scikit-learn's ``validate_data`` (numeric unless columns are
         declared categorical), so sparse, complex, 1-D and empty input get its messages.
         """
+        if not isinstance(X, pd.DataFrame) and kind_of(X) not in (None, "other"):
+            X = native_pandas(X)  # Polars, PyArrow, DuckDB, Dask: read as pandas would
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[1] == 0:
@@ -221,6 +286,7 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
                 f"scales and level shares."
             )
         num, cat = self._roles(frame)
+        refuse_non_criteria(frame, cat)
         values = self._numeric(frame, num, min_samples=2)
         means = values.mean(axis=0)
         scales = values.std(axis=0)
