@@ -500,6 +500,376 @@ def _families() -> dict[str, Family]:
 FAMILIES: dict[str, Family] = _families()
 
 
+# --------------------------------------------------------------------------------------
+# Peers: each a function (X, k_range, rng) -> k, built on a curve over k
+# --------------------------------------------------------------------------------------
+
+PEER_MAX_ROWS = 1_000  # peers see a uniform sample of at most this many rows
+PS_THRESHOLD = 0.8  # Tibshirani & Walther (2005) suggest 0.8-0.9; fpc's default is 0.8
+PS_SPLITS = 5
+STABILITY_B = 10  # bootstrap pairs (fpc::nselectboot uses B = 50)
+GAP_BOX_REFERENCES = 10
+
+
+def _ward_cuts(X: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
+    """Labels 0..k-1 of scipy's Ward tree of X cut at every k of ks."""
+    from scipy.cluster.hierarchy import cut_tree, linkage
+
+    Z = linkage(X, method="ward")
+    cuts = cut_tree(Z, n_clusters=ks)
+    return {k: cuts[:, i].astype(np.int64) for i, k in enumerate(ks)}
+
+
+def _centres(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    counts = np.bincount(labels, minlength=k).astype(float)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, labels, X)
+    return sums / np.maximum(counts, 1.0)[:, None]
+
+
+def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d2 = (X**2).sum(axis=1)[:, None] - 2 * X @ centres.T + (centres**2).sum(axis=1)[None, :]
+    return np.argmin(d2, axis=1)
+
+
+def _same_pairs(a: np.ndarray, b: np.ndarray | None = None) -> float:
+    """Number of pairs in the same group of a (and of b, if given)."""
+    if b is None:
+        c = np.bincount(a).astype(float)
+    else:
+        _, c = np.unique(a * (b.max() + 1) + b, return_counts=True)
+        c = c.astype(float)
+    return float((c * (c - 1) / 2).sum())
+
+
+def bic_curve(X: np.ndarray, k_range: tuple[int, int], rng: np.random.Generator) -> pd.Series:
+    """Lowest BIC (scikit-learn sign: smaller is better) over full and diagonal mixtures."""
+    from sklearn.mixture import GaussianMixture
+
+    seed = int(rng.integers(2**31))
+    out = {}
+    for k in range(k_range[0], k_range[1] + 1):
+        best = np.inf
+        for cov in ("full", "diag"):
+            try:
+                gm = GaussianMixture(k, covariance_type=cov, random_state=seed).fit(X)
+                best = min(best, float(gm.bic(X)))
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+        out[k] = best
+    return pd.Series(out, dtype=float)
+
+
+def prediction_strength_curve(X: np.ndarray, k_range: tuple[int, int],
+                              rng: np.random.Generator) -> pd.Series:
+    """Tibshirani & Walther (2005) prediction strength of Ward, mean over random halvings."""
+    ks = list(range(max(k_range[0], 2), k_range[1] + 1))
+    n = X.shape[0]
+    ps = {k: [] for k in ks}
+    for _ in range(PS_SPLITS):
+        perm = rng.permutation(n)
+        train, test = X[perm[: n // 2]], X[perm[n // 2:]]
+        cut_train, cut_test = _ward_cuts(train, ks), _ward_cuts(test, ks)
+        for k in ks:
+            pred = _nearest(test, _centres(train, cut_train[k], k))
+            strengths = []
+            for j in range(k):
+                members = pred[cut_test[k] == j]
+                m = members.size
+                if m >= 2:
+                    strengths.append(_same_pairs(members) / (m * (m - 1) / 2))
+            ps[k].append(min(strengths) if strengths else 0.0)
+    out = pd.Series({k: float(np.mean(v)) for k, v in ps.items()}, dtype=float)
+    if k_range[0] <= 1:
+        out.loc[1] = 1.0
+    return out.sort_index()
+
+
+def instability_curve(X: np.ndarray, k_range: tuple[int, int],
+                      rng: np.random.Generator) -> pd.Series:
+    """Fang & Wang (2012) bootstrap instability of Ward (as fpc::nselectboot), k >= 2."""
+    ks = list(range(max(k_range[0], 2), k_range[1] + 1))
+    n = X.shape[0]
+    pairs = n * (n - 1) / 2
+    inst = {k: [] for k in ks}
+    for _ in range(STABILITY_B):
+        fits = []
+        for _ in range(2):
+            boot = X[rng.integers(0, n, size=n)]
+            cuts = _ward_cuts(boot, ks)
+            fits.append({k: _nearest(X, _centres(boot, cuts[k], k)) for k in ks})
+        for k in ks:
+            a, b = fits[0][k], fits[1][k]
+            disagree = _same_pairs(a) + _same_pairs(b) - 2 * _same_pairs(a, b)
+            inst[k].append(disagree / pairs)
+    return pd.Series({k: float(np.mean(v)) for k, v in inst.items()}, dtype=float)
+
+
+def gap_box_curve(X: np.ndarray, k_range: tuple[int, int],
+                  rng: np.random.Generator) -> pd.DataFrame:
+    """Gap statistic with TWH's reference (a), uniform on each feature's range; Ward."""
+    from scipy.cluster.hierarchy import linkage
+
+    k_max = k_range[1] + 1
+
+    def log_w(data: np.ndarray) -> np.ndarray:
+        h = np.sort(linkage(data, method="ward")[:, 2])
+        cum = np.concatenate([[0.0], np.cumsum(h**2 / 2.0)])
+        return np.log(np.maximum(cum[::-1][:k_max], 1e-300))
+
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    refs = np.array([log_w(rng.uniform(lo, hi, size=X.shape))
+                     for _ in range(GAP_BOX_REFERENCES)])
+    gap = refs.mean(axis=0) - log_w(X)
+    se = refs.std(axis=0) * np.sqrt(1 + 1 / GAP_BOX_REFERENCES)
+    return pd.DataFrame({"gap": gap, "se": se}, index=np.arange(1, k_max + 1))
+
+
+def hcpc_curve(X: np.ndarray, k_range: tuple[int, int], rng: np.random.Generator) -> pd.Series:
+    """FactoMineR HCPC's quotient W_k / W_{k-1} on the Ward tree of X (smaller is better)."""
+    from scipy.cluster.hierarchy import linkage
+
+    h = np.sort(linkage(X, method="ward")[:, 2])
+    within = np.concatenate([[0.0], np.cumsum(h**2 / 2.0)])[::-1]  # W_k at index k - 1
+    ks = np.arange(max(k_range[0], 2), k_range[1] + 1)
+    return pd.Series(within[ks - 1] / within[ks - 2], index=ks)
+
+
+def _one_se(gap: pd.Series, se: pd.Series, ks: np.ndarray) -> int:
+    for k in ks:
+        if k + 1 in gap.index and gap[k] >= gap[k + 1] - se[k + 1]:
+            return int(k)
+    return int(ks.max())
+
+
+def peer_gap_box(X: np.ndarray, k_range: tuple[int, int], rng: np.random.Generator) -> int:
+    """Gap statistic, reference (a), Tibshirani's 1-SE rule."""
+    g = gap_box_curve(X, k_range, rng)
+    return _one_se(g["gap"], g["se"], np.arange(k_range[0], k_range[1] + 1))
+
+
+def peer_bic(X: np.ndarray, k_range: tuple[int, int], rng: np.random.Generator) -> int:
+    """Gaussian mixtures (full or diagonal), lowest BIC (as mclust)."""
+    return int(bic_curve(X, k_range, rng).idxmin())
+
+
+def peer_prediction_strength(X: np.ndarray, k_range: tuple[int, int],
+                             rng: np.random.Generator) -> int:
+    """Largest k whose prediction strength is at least 0.8 (1 if none)."""
+    ps = prediction_strength_curve(X, k_range, rng)
+    ok = ps.index[ps.to_numpy() >= PS_THRESHOLD]
+    return int(ok.max()) if len(ok) else 1
+
+
+def peer_stability(X: np.ndarray, k_range: tuple[int, int], rng: np.random.Generator) -> int:
+    """Smallest bootstrap instability over k >= 2 (as fpc::nselectboot)."""
+    return int(instability_curve(X, k_range, rng).idxmin())
+
+
+def peer_hcpc(X: np.ndarray, k_range: tuple[int, int], rng: np.random.Generator) -> int:
+    """FactoMineR HCPC's automatic level: smallest W_k / W_{k-1} over k >= 3 (its min=3)."""
+    q = hcpc_curve(X, k_range, rng)
+    return int(q[q.index >= 3].idxmin()) if (q.index >= 3).any() else int(q.idxmin())
+
+
+#: The peers, each (X, k_range, rng) -> k; "gap alone" is select_cut's own gap_pc pick.
+PEERS: dict[str, Callable[..., int]] = {
+    "peer_bic_gmm": peer_bic,
+    "peer_prediction_strength": peer_prediction_strength,
+    "peer_stability": peer_stability,
+    "peer_hcpc": peer_hcpc,
+    "peer_gap_box": peer_gap_box,
+}
+
+
+def _peer_curves(X: np.ndarray, k_range: tuple[int, int],
+                 rng: np.random.Generator) -> tuple[dict[str, int], pd.DataFrame]:
+    """Every peer's pick and its curve (one row per k), computed once."""
+    ks = np.arange(k_range[0], k_range[1] + 1)
+    bic = bic_curve(X, k_range, rng)
+    ps = prediction_strength_curve(X, k_range, rng)
+    inst = instability_curve(X, k_range, rng)
+    hcpc = hcpc_curve(X, k_range, rng)
+    gbox = gap_box_curve(X, k_range, rng)
+    ok = ps.index[ps.to_numpy() >= PS_THRESHOLD]
+    picks = {
+        "peer_bic_gmm": int(bic.idxmin()),
+        "peer_prediction_strength": int(ok.max()) if len(ok) else 1,
+        "peer_stability": int(inst.idxmin()),
+        "peer_hcpc": int(hcpc[hcpc.index >= 3].idxmin()),
+        "peer_gap_box": _one_se(gbox["gap"], gbox["se"], ks),
+    }
+    curves = pd.DataFrame({"bic": bic, "prediction_strength": ps, "instability": inst,
+                           "hcpc_quotient": hcpc, "gap_box": gbox["gap"],
+                           "gap_box_se": gbox["se"]}).reindex(ks)
+    return picks, curves
+
+
+# --------------------------------------------------------------------------------------
+# Candidate rules, computed from one realisation's curves (see the analysis in the docs)
+# --------------------------------------------------------------------------------------
+
+MIN_SHARE = 0.01  # outliers are not segments: groups below 1% of the rows
+
+
+def _gap_1se(c: pd.DataFrame, ks: np.ndarray) -> int:
+    gap = pd.concat([c["gap_pc"], pd.Series({c.index.max() + 1: c.attrs["gap_next"][0]})])
+    se = pd.concat([c["gap_se"], pd.Series({c.index.max() + 1: c.attrs["gap_next"][1]})])
+    return _one_se(gap, se, ks)
+
+
+def cand_gap_min_share(c: pd.DataFrame) -> int:
+    """Gap 1-SE rule (PC reference) among k whose smallest group holds >= 1% of rows."""
+    ks = c.index[(c["min_share"] >= MIN_SHARE) | (c.index == 1)].to_numpy()
+    return _gap_1se(c, ks)
+
+
+#: Candidate rules: name -> function of one realisation's curve frame (index k).
+CANDIDATES: dict[str, Callable[[pd.DataFrame], int]] = {
+    "cand_gap_min_share": cand_gap_min_share,
+}
+
+
+# --------------------------------------------------------------------------------------
+# The runner
+# --------------------------------------------------------------------------------------
+
+K_RANGE = (1, 10)
+SMOKE_FAMILIES = ("twh_b", "noise_d5", "blobs_d5_sep6")
+
+
+def evaluate(family: Family, r: int, *, peers: bool = True,
+             ari: bool = True) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """One realisation: every criterion's pick, the default rule, the peers, the candidates.
+
+    Returns the pick rows (method, k) and the curve frame (one row per k: select_cut's
+    table, the peers' curves, the number of groups of at least 1%, and on labelled
+    families the adjusted Rand index of the cut and of the consolidated cut).
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = family_rng(family, r)
+    if family.labelled is not None:
+        X, true_k, truth = family.labelled(rng)
+    else:
+        (X, true_k), truth = family.make(rng), None
+    n = X.shape[0]
+    if family.tree == "exact":
+        tree_arg: Any = ward_tree(X)
+        tree, leaves = tree_arg, None
+    else:
+        tree_arg = HierarchicalSegmenter(2, strategy="two_stage", random_state=r).fit(X)
+        tree, leaves = tree_arg.tree_, tree_arg.micro_labels_
+    result = select_cut(tree_arg, X, k_range=K_RANGE, random_state=r)
+    curves = result.table.copy()
+    curves.attrs["gap_next"] = result.table.attrs["gap_next"]
+    n_large, share = [], []
+    ari_cut, ari_consol = [], []
+    for k in curves.index:
+        lab = tree.labels(int(k))
+        lab = lab if leaves is None else lab[leaves]
+        counts = np.bincount(lab, minlength=k)
+        n_large.append(int((counts >= MIN_SHARE * n).sum()))
+        share.append(counts.min() / n)
+        if ari and truth is not None:
+            ari_cut.append(adjusted_rand_score(truth, lab))
+            if k == 1:
+                ari_consol.append(0.0)
+            else:
+                km = KMeans(int(k), init=_centres(X, lab, int(k)), n_init=1,
+                            random_state=0).fit(X)
+                ari_consol.append(adjusted_rand_score(truth, km.labels_))
+    curves["min_share"] = share
+    curves["n_large"] = n_large
+    if ari_cut:
+        curves["ari_cut"] = ari_cut
+        curves["ari_consolidated"] = ari_consol
+    picks: dict[str, int] = {"default": int(result.k)}
+    picks.update({name: int(k) for name, k in result.picks.items()})
+    if peers:
+        prng = np.random.default_rng([REGISTRATION_SEED, family.data_id, r, 1])
+        Xp = X if n <= PEER_MAX_ROWS else X[np.sort(prng.choice(n, PEER_MAX_ROWS,
+                                                                replace=False))]
+        peer_picks, peer_curves = _peer_curves(Xp, K_RANGE, prng)
+        picks.update(peer_picks)
+        curves = curves.join(peer_curves)
+        curves.attrs["gap_next"] = result.table.attrs["gap_next"]
+    for name, rule in CANDIDATES.items():
+        try:
+            picks[name] = int(rule(curves))
+        except KeyError:  # a candidate that needs the peers' curves
+            continue
+    base = {"family": family.name, "r": r, "half": half_of(r), "true_k": true_k,
+            "scored": family.scored, "n": n, "d": X.shape[1]}
+    rows = [{**base, "method": m, "k": k,
+             "right": bool(k == true_k) if family.scored else None}
+            for m, k in picks.items()]
+    curves = curves.reset_index().assign(family=family.name, r=r,
+                                         gap_next=result.table.attrs["gap_next"][0],
+                                         gap_next_se=result.table.attrs["gap_next"][1])
+    return rows, curves
+
+
+def registered_study(half: str = "tuning", *, profile: str = "regular",
+                     families: list[str] | None = None, n_realisations: int | None = None,
+                     peers: bool = True, confirm: bool = False,
+                     progress: Callable[[str], None] | None = None,
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the registered study on one half: the tidy picks and the curves.
+
+    ``profile`` selects families ("smoke": three small ones, one realisation; "regular":
+    every family but the 1M customer bases; "large": all). The confirmation half refuses
+    to run unless ``confirm=True`` (once, on the final code).
+    """
+    from threadpoolctl import threadpool_limits
+
+    if half == "confirmation" and not confirm:
+        raise ValueError("the confirmation half runs once, on the final code: pass "
+                         "confirm=True (--confirm on the command line)")
+    ids = realisation_ids(half)
+    if profile == "smoke":
+        names = list(families or SMOKE_FAMILIES)
+        ids = ids[:1]
+    else:
+        names = families or [f for f, fam in FAMILIES.items() if profile in fam.profiles]
+    if n_realisations is not None:
+        ids = ids[:n_realisations]
+    rows: list[dict[str, Any]] = []
+    curves = []
+    with threadpool_limits(1):
+        for name in names:
+            fam = FAMILIES[name]
+            for r in ids:
+                pr, cu = evaluate(fam, r, peers=peers)
+                rows += pr
+                curves.append(cu)
+            if progress is not None:
+                progress(name)
+    return pd.DataFrame(rows), pd.concat(curves, ignore_index=True)
+
+
+def accuracy(picks: pd.DataFrame) -> pd.DataFrame:
+    """% of realisations where each method finds the true k: families x methods."""
+    scored = picks[picks["scored"].astype(bool)]
+    table = (scored.assign(right=scored["right"].astype(float))
+             .pivot_table(index="family", columns="method", values="right", aggfunc="mean",
+                          sort=False) * 100)
+    order = list(dict.fromkeys(picks["method"]))
+    table = table[[m for m in order if m in table.columns]]
+    table.loc["worst"] = table.min(axis=0)
+    table.loc["mean"] = table.drop(index="worst").mean(axis=0)
+    return table.round(0)
+
+
+def reported(picks: pd.DataFrame) -> pd.DataFrame:
+    """Reported-only families: the distribution of each method's k ("k:count" strings)."""
+    rep = picks[~picks["scored"].astype(bool)]
+    return (rep.groupby(["family", "method"], sort=False)["k"]
+            .agg(lambda s: " ".join(f"{k}:{c}" for k, c in s.value_counts().sort_index()
+                                    .items())).unstack("family"))
+
+
 def _speed_rows(n_customers: int) -> list[dict[str, Any]]:
     from clientseg.synth import make_customer_base
 
@@ -524,21 +894,83 @@ def _speed_rows(n_customers: int) -> list[dict[str, Any]]:
 
 
 def run(profile: str, peers: bool = False) -> list[dict[str, Any]]:
-    """The study at the profile's number of realisations, then the speed on a large tree."""
-    n_real = REALISATIONS[profile]
-    m = measure(study, n_real)
-    table = accuracy_table(m.result)
-    rows = [record("cut", "study: default rule", "clientseg",
-                   {"n_realisations": n_real * len(SITUATIONS)}, m,
-                   worst_situation_accuracy=round(float(table.loc["default", "worst"]), 3))]
+    """The registered study's tuning half at the profile, then the speed on a large tree.
+
+    The smoke profile runs one tuning realisation of three small families (the peers only
+    with ``peers=True``); regular and large run every family of the profile.
+    """
+    m = measure(registered_study, "tuning", profile=profile, peers=peers)
+    picks, _ = m.result
+    table = accuracy(picks)
+    rows = [record("cut", "registered study (tuning half): default rule", "clientseg",
+                   {"n_realisations": int(picks.groupby(["family", "r"]).ngroups)}, m,
+                   worst_family_accuracy=float(table.loc["worst", "default"]))]
     n_customers = {"smoke": 20_000, "regular": 1_000_000, "large": 1_000_000}[profile]
     rows += _speed_rows(n_customers)
     return rows
 
 
-if __name__ == "__main__":
-    import sys
+def _markdown(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join([str(frame.index.name or ""), *cols]) + " |",
+             "|" + "---|" * (len(cols) + 1)]
+    for idx, row in frame.iterrows():
+        cells = ["" if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v)
+                 for v in row]
+        lines.append("| " + " | ".join([str(idx), *cells]) + " |")
+    return "\n".join(lines)
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    picks = study(n)
-    print(accuracy_table(picks).round(2).to_string())
+
+def _write(picks: pd.DataFrame, curves: pd.DataFrame, out: Any, stem: str) -> str:
+    from pathlib import Path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    picks.to_csv(out / f"{stem}-picks.csv", index=False)
+    curves.to_csv(out / f"{stem}-curves.csv", index=False)
+    text = (f"# Cut study, {stem}\n\n% right per family (rows) and method (columns)\n\n"
+            f"{_markdown(accuracy(picks).T)}\n\nReported-only families (k:count)\n\n"
+            f"{_markdown(reported(picks))}\n")
+    (out / f"{stem}-accuracy.md").write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: the registered study on one half, or the legacy study (an integer)."""
+    import argparse
+    import sys
+    import time
+    from pathlib import Path
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].isdigit():  # legacy: python benchmarks/bench_cut.py 100
+        print(accuracy_table(study(int(argv[0]))).round(2).to_string())
+        return 0
+    parser = argparse.ArgumentParser(description="The registered cut-selection study.")
+    parser.add_argument("--half", choices=HALVES, default="tuning")
+    parser.add_argument("--profile", choices=("smoke", "regular", "large"), default="regular")
+    parser.add_argument("--families", nargs="*", default=None)
+    parser.add_argument("--realisations", type=int, default=None,
+                        help="only the first N realisations of the half")
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--confirm", action="store_true",
+                        help="required for the confirmation half (run once, final code)")
+    parser.add_argument("--out", type=Path,
+                        default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--tag", default="")
+    args = parser.parse_args(argv)
+
+    def progress(name: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {name} done", file=sys.stderr, flush=True)
+
+    picks, curves = registered_study(args.half, profile=args.profile,
+                                     families=args.families, n_realisations=args.realisations,
+                                     peers=not args.no_peers, confirm=args.confirm,
+                                     progress=progress)
+    stem = f"cut-{args.half}{'-' + args.tag if args.tag else ''}"
+    print(_write(picks, curves, args.out, stem))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
