@@ -712,22 +712,140 @@ def _peer_curves(X: np.ndarray, k_range: tuple[int, int],
 MIN_SHARE = 0.01  # outliers are not segments: groups below 1% of the rows
 
 
-def _gap_1se(c: pd.DataFrame, ks: np.ndarray) -> int:
-    gap = pd.concat([c["gap_pc"], pd.Series({c.index.max() + 1: c.attrs["gap_next"][0]})])
-    se = pd.concat([c["gap_se"], pd.Series({c.index.max() + 1: c.attrs["gap_next"][1]})])
-    return _one_se(gap, se, ks)
+def _gap_series(c: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Gap and its standard error for k = 1..k_max + 1 (the table plus ``gap_next``)."""
+    k_next = int(c.index.max()) + 1
+    gap, se = c["gap_pc"].astype(float).copy(), c["gap_se"].astype(float).copy()
+    gap.loc[k_next] = float(c["gap_next"].iloc[0])
+    se.loc[k_next] = float(c["gap_next_se"].iloc[0])
+    return gap, se
 
 
-def cand_gap_min_share(c: pd.DataFrame) -> int:
-    """Gap 1-SE rule (PC reference) among k whose smallest group holds >= 1% of rows."""
-    ks = c.index[(c["min_share"] >= MIN_SHARE) | (c.index == 1)].to_numpy()
-    return _gap_1se(c, ks)
+def _admissible(c: pd.DataFrame, min_share: float = MIN_SHARE) -> np.ndarray:
+    """k = 1 and every k whose smallest group holds at least ``min_share`` of the rows."""
+    return c.index[(c["min_share"] >= min_share) | (c.index == 1)].to_numpy()
 
 
-#: Candidate rules: name -> function of one realisation's curve frame (index k).
+def _gap_global_se(gap: pd.Series, se: pd.Series, ks: np.ndarray) -> int:
+    """Smallest k of ks whose gap is within one SE of the best gap over ks (globalSEmax)."""
+    best = int(gap.reindex(ks).idxmax())
+    return int(min(k for k in ks if gap[k] >= gap[best] - se[best]))
+
+
+def cand_gap_tibs_min_share(c: pd.DataFrame) -> int:
+    """Gap, Tibshirani's 1-SE rule, among k = 1 and k whose groups all hold >= 1%."""
+    gap, se = _gap_series(c)
+    ks = _admissible(c)
+    for k in ks:
+        later = ks[ks > k]
+        k2 = int(later[0]) if later.size else int(k) + 1
+        if k2 not in gap.index or gap[k] >= gap[k2] - se[k2]:
+            return int(k)
+    return int(ks.max())
+
+
+def cand_gap_global_se(c: pd.DataFrame) -> int:
+    """Gap, global-max 1-SE rule (cluster::maxSE "globalSEmax"), admissible k only."""
+    gap, se = _gap_series(c)
+    return _gap_global_se(gap, se, _admissible(c))
+
+
+def cand_bic_min_share(c: pd.DataFrame) -> int:
+    """Gaussian-mixture BIC (the peer's curve) among admissible k."""
+    return int(c["bic"].reindex(_admissible(c)).idxmin())
+
+
+def cand_proposed(c: pd.DataFrame) -> int:
+    """The proposed default: a gap test for structure, then the tree's knee.
+
+    1. Admissible k: k = 1, and every k whose smallest group holds >= 1% of the rows.
+    2. No structure (k = 1) when the gap statistic's global-max 1-SE rule over the
+       admissible k answers 1: Gap(1) >= max_k Gap(k) - s(k_max_gap).
+    3. Otherwise the admissible k >= 2 with the largest gain ratio Delta_k / Delta_{k+1}.
+    """
+    gap, se = _gap_series(c)
+    ks = _admissible(c)
+    if _gap_global_se(gap, se, ks) == 1:
+        return 1
+    multi = ks[ks >= 2]
+    return int(c["gain_ratio"].reindex(multi).idxmax())
+
+
+def cand_proposed_vote(c: pd.DataFrame) -> int:
+    """Alternative: the same structure test, then a vote of gain ratio, Krzanowski-Lai,
+    gap (global SE), BIC and Calinski-Harabasz among admissible k >= 2 (ties: larger gap)."""
+    gap, se = _gap_series(c)
+    ks = _admissible(c)
+    if _gap_global_se(gap, se, ks) == 1:
+        return 1
+    multi = ks[ks >= 2]
+    votes = pd.Series([int(c["gain_ratio"].reindex(multi).idxmax()),
+                       int(c["krzanowski_lai"].reindex(multi).idxmax()),
+                       _gap_global_se(gap, se, multi),
+                       int(c["bic"].reindex(multi).idxmin()),
+                       int(c["calinski_harabasz"].reindex(multi).idxmax())]).value_counts()
+    top = votes.index[votes == votes.max()]
+    return int(max(top, key=lambda k: gap[k]))
+
+
+#: Candidate rules: name -> function of one realisation's curve frame (index k; columns of
+#: select_cut's table, ``min_share``, ``gap_next``/``gap_next_se`` and the peers' curves).
 CANDIDATES: dict[str, Callable[[pd.DataFrame], int]] = {
-    "cand_gap_min_share": cand_gap_min_share,
+    "cand_gap_tibs_min_share": cand_gap_tibs_min_share,
+    "cand_gap_global_se": cand_gap_global_se,
+    "cand_bic_min_share": cand_bic_min_share,
+    "cand_proposed_vote": cand_proposed_vote,
+    "cand_proposed": cand_proposed,
 }
+
+
+def candidate_rows(curves: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Every candidate's pick on every realisation of a curves frame (no recomputation).
+
+    ``truth`` has one row per (family, r) with ``true_k``, ``scored``, ``half``, ``n``, ``d``.
+    """
+    rows = []
+    for (fam, r), c in curves.groupby(["family", "r"], sort=False):
+        c = c.set_index("k")
+        info = truth.loc[(fam, r)]
+        for name, rule in CANDIDATES.items():
+            k = int(rule(c))
+            rows.append({"family": fam, "r": r, "half": info["half"],
+                         "true_k": info["true_k"], "scored": bool(info["scored"]),
+                         "n": info["n"], "d": info["d"], "method": name, "k": k,
+                         "right": bool(k == info["true_k"]) if info["scored"] else None})
+    return pd.DataFrame(rows)
+
+
+def replay(picks: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Recompute the candidates' rows of a saved run from its curves (same data, same run)."""
+    kept = picks[~picks["method"].str.startswith("cand_")]
+    truth = kept.drop_duplicates(["family", "r"]).set_index(["family", "r"])
+    return pd.concat([kept, candidate_rows(curves, truth)], ignore_index=True)
+
+
+def consolidation_table(curves: pd.DataFrame, picks: pd.DataFrame,
+                        methods: tuple[str, ...] = ("default", "cand_proposed")) -> pd.DataFrame:
+    """Mean ARI of the tree's cut and of the consolidated cut (k-means from the cut's
+    centroids), at the true k and at each method's k, per labelled family."""
+    lab = curves.dropna(subset=["ari_cut"])
+    if lab.empty:
+        return pd.DataFrame()
+    out = []
+    for fam, c in lab.groupby("family", sort=False):
+        p = picks[picks["family"] == fam]
+        true_k = int(p["true_k"].iloc[0])
+        row: dict[str, Any] = {"family": fam}
+        at = c[c["k"] == true_k]
+        row[f"cut@{true_k}"] = at["ari_cut"].mean()
+        row[f"consolidated@{true_k}"] = at["ari_consolidated"].mean()
+        for m in methods:
+            chosen = p[p["method"] == m].set_index("r")["k"]
+            sel = c[c["k"] == c["r"].map(chosen)]
+            row[f"cut@{m}"] = sel["ari_cut"].mean()
+            row[f"consolidated@{m}"] = sel["ari_consolidated"].mean()
+        out.append(row)
+    return pd.DataFrame(out).set_index("family").round(3)
 
 
 # --------------------------------------------------------------------------------------
@@ -763,7 +881,6 @@ def evaluate(family: Family, r: int, *, peers: bool = True,
         tree, leaves = tree_arg.tree_, tree_arg.micro_labels_
     result = select_cut(tree_arg, X, k_range=K_RANGE, random_state=r)
     curves = result.table.copy()
-    curves.attrs["gap_next"] = result.table.attrs["gap_next"]
     n_large, share = [], []
     ari_cut, ari_consol = [], []
     for k in curves.index:
@@ -794,7 +911,7 @@ def evaluate(family: Family, r: int, *, peers: bool = True,
         peer_picks, peer_curves = _peer_curves(Xp, K_RANGE, prng)
         picks.update(peer_picks)
         curves = curves.join(peer_curves)
-        curves.attrs["gap_next"] = result.table.attrs["gap_next"]
+    curves["gap_next"], curves["gap_next_se"] = result.table.attrs["gap_next"]
     for name, rule in CANDIDATES.items():
         try:
             picks[name] = int(rule(curves))
@@ -805,9 +922,7 @@ def evaluate(family: Family, r: int, *, peers: bool = True,
     rows = [{**base, "method": m, "k": k,
              "right": bool(k == true_k) if family.scored else None}
             for m, k in picks.items()]
-    curves = curves.reset_index().assign(family=family.name, r=r,
-                                         gap_next=result.table.attrs["gap_next"][0],
-                                         gap_next_se=result.table.attrs["gap_next"][1])
+    curves = curves.reset_index().assign(family=family.name, r=r)
     return rows, curves
 
 
@@ -934,7 +1049,8 @@ def _write(picks: pd.DataFrame, curves: pd.DataFrame, out: Any, stem: str) -> st
     curves.to_csv(out / f"{stem}-curves.csv", index=False)
     text = (f"# Cut study, {stem}\n\n% right per family (rows) and method (columns)\n\n"
             f"{_markdown(accuracy(picks).T)}\n\nReported-only families (k:count)\n\n"
-            f"{_markdown(reported(picks))}\n")
+            f"{_markdown(reported(picks))}\n\nARI of the cut and of the consolidated cut "
+            f"(labelled families)\n\n{_markdown(consolidation_table(curves, picks))}\n")
     (out / f"{stem}-accuracy.md").write_text(text)
     return text
 
@@ -962,7 +1078,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path,
                         default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--tag", default="")
+    parser.add_argument("--replay", nargs="*", default=None, metavar="STEM",
+                        help="recompute the candidate rules from saved runs "
+                             "(<out>/<STEM>-picks.csv and -curves.csv, or .partial.csv)")
     args = parser.parse_args(argv)
+    if args.replay is not None:
+        def load(stem: str, part: str) -> pd.DataFrame:
+            full = args.out / f"{stem}-{part}.csv"
+            return pd.read_csv(full if full.exists() else args.out / f"{stem}-{part}.partial.csv")
+
+        picks = pd.concat([load(st, "picks") for st in args.replay], ignore_index=True)
+        curves = pd.concat([load(st, "curves") for st in args.replay], ignore_index=True)
+        done = curves.groupby("family")["r"].nunique()
+        print(f"replayed {len(done)} families, {done.min()}-{done.max()} realisations each")
+        print(_write(replay(picks, curves), curves, args.out,
+                     f"cut-replay{'-' + args.tag if args.tag else ''}"))
+        return 0
 
     stem = f"cut-{args.half}{'-' + args.tag if args.tag else ''}"
     args.out.mkdir(parents=True, exist_ok=True)
