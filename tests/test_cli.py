@@ -231,7 +231,7 @@ def test_score_fits_writes_and_applies_the_card(base, tmp_path):
     weights = pd.read_csv(res / "scorecard_weights.csv", index_col="criterion")
     np.testing.assert_allclose(weights["weight_pct"], oracle.weights_)
     auc = oracle.evaluate(X, y).to_frame().set_index("metric")["value"]["auc"]
-    assert f"AUC on the fitting rows: {auc:.3f}" in out
+    assert f"AUC on the fitting rows (in-sample, optimistic): {auc:.3f}" in out
     assert re.search(r"trial\s+\d+\.\d", out)  # the weights are printed
     # scores.csv: the points and grade of every applied row, as the saved card gives them
     card = cs.LogisticScorecard.from_json((res / "scorecard.json").read_text())
@@ -336,7 +336,7 @@ def test_unknown_suffix_and_missing_file(command, tmp_path):
     code, _, err = run_cli(name, bad, *flags, "--out", tmp_path)
     assert_error(code, err, rf"^clientseg {name}: error: File '.*data\.xlsx' \(FILE\) has an "
                             r"unknown format: its name must end in one of \.csv, \.csv\.gz, "
-                            r"\.parquet")
+                            r"\.csv\.xz, \.csv\.bz2, \.txt, \.txt\.gz, \.parquet")
     code, _, err = run_cli(name, tmp_path / "absent.csv", *flags, "--out", tmp_path)
     assert_error(code, err, r"File '.*absent\.csv' \(FILE\) does not exist\.")
 
@@ -385,3 +385,97 @@ def test_top_level_help_lists_the_file_commands(capsys):
     text = capsys.readouterr().out
     for command in ("rfm", "segment", "score", "quality"):
         assert re.search(rf"^    {command}\s+\S", text, re.MULTILINE), command
+
+
+# ------------------------------------------------------------------- ordinary exports
+
+
+@pytest.mark.parametrize(("sep", "suffix", "encoding"), [
+    (";", ".csv", "utf-8"), ("\t", ".csv.gz", "utf-8"), ("|", ".csv.xz", "cp1252"),
+    (",", ".csv.bz2", "utf-8-sig")])
+def test_rfm_reads_separators_compressions_and_encodings_it_finds(base, tmp_path, sep, suffix,
+                                                                  encoding):
+    """An export as spreadsheets write them: found from the first lines, no flag needed."""
+    tx = base.transactions.copy()
+    tx["country"] = "Côte-d'Or"  # a byte that differs between UTF-8 and Windows-1252
+    path = tmp_path / f"tx{suffix}"
+    tx.to_csv(path, index=False, sep=sep, encoding=encoding)
+    code, _, err = run_cli(*rfm_flags(path, tmp_path / "res"))
+    assert code == 0, err
+    got = pd.read_csv(tmp_path / "res" / "rfm_table.csv", index_col=0)
+    expected = rfm_oracle(base.transactions)
+    np.testing.assert_allclose(got["monetary"].to_numpy(), expected["monetary"].to_numpy())
+
+
+def test_rfm_computes_the_amount_as_a_product_of_two_columns(base, tmp_path):
+    tx = base.transactions.copy()
+    tx["Quantity"] = 2
+    tx["UnitPrice"] = tx["amount"] / 2
+    path = tmp_path / "tx.csv"
+    tx.drop(columns="amount").to_csv(path, index=False)
+    flags = rfm_flags(path, tmp_path / "res")
+    flags[flags.index("amount")] = "Quantity*UnitPrice"
+    code, _, err = run_cli(*flags)
+    assert code == 0, err
+    got = pd.read_csv(tmp_path / "res" / "rfm_table.csv", index_col=0)
+    expected = rfm_oracle(base.transactions)
+    np.testing.assert_allclose(got["monetary"].to_numpy(), expected["monetary"].to_numpy())
+
+
+def test_a_product_amount_names_the_non_numeric_column_and_its_line(base, tmp_path):
+    tx = base.transactions.assign(Quantity=2, UnitPrice=1.5)
+    tx["UnitPrice"] = tx["UnitPrice"].astype(object)
+    tx.loc[tx.index[3], "UnitPrice"] = "abc"
+    path = tmp_path / "tx.csv"
+    tx.to_csv(path, index=False)
+    flags = rfm_flags(path, tmp_path / "res")
+    flags[flags.index("amount")] = "Quantity*UnitPrice"
+    assert_error(*run_cli(*flags)[::2], r"Column 'UnitPrice' \(--amount 'Quantity\*UnitPrice'"
+                                        r"\) has 1 non-numeric value\(s\) \(first at line 5")
+
+
+def test_an_unknown_encoding_is_named(base, tmp_path):
+    path = tmp_path / "tx.csv"
+    base.transactions.to_csv(path, index=False)
+    code, _, err = run_cli(*rfm_flags(path, tmp_path / "res", "--encoding", "klingon"))
+    assert_error(code, err, r"--encoding 'klingon' is not an encoding.*--encoding utf-8")
+
+
+def test_score_leaves_out_excluded_columns_and_reports_a_held_out_auc(base, tmp_path):
+    contacts = base.contacts.assign(leak=base.contacts["converted"] * 1.0)
+    path = tmp_path / "contacts.csv"
+    contacts.to_csv(path, index=False, sep=";")
+    code, out, err = run_cli("score", path, "--target", "converted", "--exclude", "leak",
+                             "--out", tmp_path / "res", "--quiet")
+    assert code == 0, err
+    weights = pd.read_csv(tmp_path / "res" / "scorecard_weights.csv", index_col=0)
+    assert "leak" not in weights.index
+    assert len(weights) == contacts.shape[1] - 2
+    m = re.search(r"AUC on ([\d,]+) held-out rows \(fitted on the other ([\d,]+)", out)
+    assert m is not None, out
+    held, fitted = (int(g.replace(",", "")) for g in m.groups())
+    assert held + fitted == len(contacts) and abs(held / len(contacts) - 0.3) < 0.01
+
+
+def test_columns_and_exclude_together_are_refused(base, tmp_path):
+    path = tmp_path / "contacts.csv"
+    base.contacts.to_csv(path, index=False)
+    code, _, err = run_cli("score", path, "--target", "converted", "--columns", "region",
+                           "--exclude", "gender", "--out", tmp_path / "res", "--quiet")
+    assert_error(code, err, r"Pass --columns .* or --exclude .*, not both")
+
+
+def test_segment_skips_text_dates_and_ids_with_a_line_each(base, tmp_path):
+    table = cs.rfm_table(base.transactions, customer_id_col="customer_id", datetime_col="date",
+                         monetary_value_col="amount", invoice_col="invoice_id",
+                         observation_period_end="2026-01-01")
+    frame = table.reset_index()
+    frame["ref"] = [f"R{i:05d}" for i in range(len(frame))]
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = run_cli("segment", path, "--id", "customer_id", "--k", "3",
+                             "--out", tmp_path / "res")
+    assert code == 0, err
+    for col in ("first_purchase", "last_purchase"):
+        assert f"skipping column {col!r}: dates written as text" in err
+    assert re.search(r"skipping column 'ref': [\d,]+ distinct values in [\d,]+ rows", err)

@@ -10,6 +10,10 @@ message names the **flag** (``--amount``) rather than the library parameter
 from __future__ import annotations
 
 import argparse
+import bz2
+import csv
+import gzip
+import lzma
 import re
 import time
 import warnings
@@ -17,8 +21,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from clientseg._core.validation import check_columns
@@ -30,7 +35,7 @@ if TYPE_CHECKING:
 __all__: list[str] = []  # private module: the command line is the interface
 
 #: File suffixes the commands read, in the order the messages list them.
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
+SUFFIXES = (".csv", ".csv.gz", ".csv.xz", ".csv.bz2", ".txt", ".txt.gz", ".parquet")
 
 
 class _Progress:
@@ -84,8 +89,73 @@ def _k_option(text: str) -> str | int:
 # ------------------------------------------------------------------------------ reading
 
 
-def read_table(path: Path, *, flag: str = "FILE") -> pd.DataFrame:
-    """Read a CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``) file into a DataFrame.
+#: Separators tried when ``--sep`` is not given, in order of preference on a tie.
+SEPARATORS = (",", ";", "\t", "|")
+#: Encodings tried when ``--encoding`` is not given: UTF-8 (with or without a BOM), then
+#: Windows-1252, which decodes any byte (the usual encoding of spreadsheet exports).
+ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+def _open_text(path: Path, encoding: str) -> Any:
+    """Open a CSV file as text, decompressing .gz, .xz and .bz2 by suffix."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    if name.endswith(".xz"):
+        return lzma.open(path, "rt", encoding=encoding, newline="")
+    if name.endswith(".bz2"):
+        return bz2.open(path, "rt", encoding=encoding, newline="")
+    return open(path, encoding=encoding, newline="")
+
+
+def _sniff(path: Path, where: str, sep: str | None, encoding: str | None) -> tuple[str, str]:
+    """Choose the separator and encoding of a CSV file from its first 64 KiB.
+
+    The encoding is the first of :data:`ENCODINGS` (or the one given) that decodes the head;
+    the separator is the one of :data:`SEPARATORS` that splits the first lines into the
+    same number of fields, most fields first (so a ';' export whose amounts use ',' as the
+    decimal mark is read on ';').
+    """
+    head = ""
+    tried = [encoding] if encoding else list(ENCODINGS)
+    for enc in tried:
+        try:
+            with _open_text(path, enc) as fh:
+                head = fh.read(65_536)
+        except LookupError:
+            raise InvalidParameterError(
+                f"--encoding {encoding!r} is not an encoding Python knows; pass e.g. "
+                f"--encoding utf-8 or --encoding cp1252.") from None
+        except UnicodeDecodeError as exc:
+            if encoding:
+                raise InvalidDataError(
+                    f"{where} is not {encoding}: byte {exc.start:,} cannot be decoded. Pass "
+                    f"the file's encoding with --encoding (e.g. cp1252).") from None
+            continue
+        except (OSError, EOFError) as exc:
+            raise InvalidDataError(f"{where} could not be read: {exc}") from None
+        encoding = enc
+        break
+    assert encoding is not None  # cp1252 decodes every byte but 5: reported by pandas
+    if sep is not None:
+        return sep, encoding
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    if len(lines) > 1 and not head.endswith("\n"):
+        lines = lines[:-1]  # the last line may be cut by the 64 KiB window
+    best, best_fields = ",", 1
+    for cand in SEPARATORS:
+        counts = {len(next(csv.reader([ln], delimiter=cand))) for ln in lines}
+        if len(counts) == 1 and (n := counts.pop()) > best_fields:
+            best, best_fields = cand, n
+    return best, encoding
+
+
+def read_table(path: Path, *, flag: str = "FILE", sep: str | None = None,
+               encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV (plain, .gz, .xz, .bz2) or Parquet file into a DataFrame.
+
+    A CSV file's separator (``,``, ``;``, tab or ``|``) and encoding (UTF-8, else
+    Windows-1252) are found from its first lines unless ``sep`` / ``encoding`` are given.
 
     Raises
     ------
@@ -105,17 +175,53 @@ def read_table(path: Path, *, flag: str = "FILE") -> pd.DataFrame:
     if not path.is_file():
         raise InvalidParameterError(f"'{path}' ({flag}) is not a file.")
     kind = "Parquet" if name.endswith(".parquet") else "CSV"
+    where = _where(path, flag)
     try:
-        frame = pd.read_parquet(path) if kind == "Parquet" else pd.read_csv(path)
+        if kind == "Parquet":
+            frame = pd.read_parquet(path)
+        else:
+            sep, encoding = _sniff(path, where, sep, encoding)
+            frame = pd.read_csv(path, sep=sep, encoding=encoding)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidDataError(
-            f"File '{path}' ({flag}) could not be read as {kind}: {reason}") from None
+            f"File '{path}' ({flag}) could not be read as {kind}: {reason}. Check --sep "
+            f"and --encoding.") from None
     if len(frame) == 0:
         raise InvalidDataError(f"File '{path}' ({flag}) has no rows.")
     if any(name is not None for name in frame.index.names):
         frame = frame.reset_index()  # a Parquet file written by pandas keeps its index apart
     return frame
+
+
+def amount_column(frame: pd.DataFrame, spec: str, where: str) -> tuple[pd.DataFrame, str]:
+    """Resolve ``--amount``: a column, or the product of two (``"Quantity*UnitPrice"``).
+
+    A product adds a column named after the expression to a copy of the frame (the input
+    is not modified) and returns its name.
+    """
+    if spec in frame.columns or "*" not in spec:
+        return frame, spec
+    parts = [p.strip() for p in spec.split("*")]
+    if len(parts) != 2 or not all(parts):
+        raise InvalidParameterError(
+            f"--amount {spec!r} must be a column or the product of two columns, such as "
+            f"--amount 'Quantity*UnitPrice'.")
+    _require(frame, [("--amount", p) for p in parts], where=where)
+    values = []
+    for p in parts:
+        col = pd.to_numeric(frame[p], errors="coerce")
+        bad = int((col.isna() & frame[p].notna()).sum())
+        if bad:
+            first = int(np.flatnonzero((col.isna() & frame[p].notna()).to_numpy())[0])
+            raise InvalidDataError(
+                f"Column {p!r} (--amount {spec!r}) has {bad:,} non-numeric value(s) (first "
+                f"at line {first + 2:,}: {frame[p].iloc[first]!r}). Fix them, or pass the "
+                f"right --sep (a decimal comma needs the file read on ';').")
+        values.append(col)
+    out = frame.copy(deep=False)
+    out[spec] = values[0] * values[1]
+    return out, spec
 
 
 def _require(frame: pd.DataFrame, named: Sequence[tuple[str, str | None]], *,
@@ -142,13 +248,18 @@ def _where(path: Path, flag: str = "FILE") -> str:
 
 
 def _columns(frame: pd.DataFrame, path: Path, named: Sequence[tuple[str, str | None]],
-             given: list[str] | None, *, forbidden: Sequence[str]) -> list[str]:
+             given: list[str] | None, *, forbidden: Sequence[str],
+             exclude: list[str] | None = None) -> list[str]:
     """Check every column the flags name (one message for all) and return the criteria.
 
     The criteria are those of ``--columns``, else every column no flag of ``named`` names.
     ``forbidden`` flags (ids, labels, targets) name columns that cannot be criteria too.
     """
     _require(frame, [*named, *(("--columns", c) for c in given or ())], where=_where(path))
+    if given is not None and exclude:
+        raise InvalidParameterError(
+            "Pass --columns (the criteria to use) or --exclude (the columns to leave out), "
+            "not both.")
     if given is not None:
         for flag, col in named:
             if flag in forbidden and col is not None and col in given:
@@ -156,6 +267,9 @@ def _columns(frame: pd.DataFrame, path: Path, named: Sequence[tuple[str, str | N
                     f"--columns names {col!r}, the {flag} column; leave it out of --columns.")
         return given
     skip = {c for _, c in named if c is not None}
+    if exclude:
+        _require(frame, [("--exclude", c) for c in exclude], where=_where(path))
+        skip |= set(exclude)
     rest = [str(c) for c in frame.columns if c not in skip]
     if not rest:
         raise InvalidDataError(
@@ -258,9 +372,10 @@ def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     progress = _Progress(None if args.quiet else err)
     progress(f"reading {args.file}")
-    tx = read_table(args.file)
+    tx = read_table(args.file, sep=args.sep, encoding=args.encoding)
+    tx, amount = amount_column(tx, args.amount, _where(args.file))
     _require(tx, [("--customer-id", args.customer_id), ("--date", args.date),
-                  ("--amount", args.amount), ("--invoice", args.invoice)],
+                  ("--amount", amount), ("--invoice", args.invoice)],
              where=_where(args.file))
     tx = _as_dates(tx, args.date, "--date")
     folder = _outdir(args.out)
@@ -269,7 +384,7 @@ def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with _flags(_RFM_FLAGS):
         table = cs.rfm_table(
             tx, customer_id_col=args.customer_id, datetime_col=args.date,
-            monetary_value_col=args.amount, invoice_col=args.invoice,
+            monetary_value_col=amount, invoice_col=args.invoice,
             observation_period_end=args.as_of, returns=args.returns,
             duplicates=args.duplicates, timezone=args.timezone)
         exclusions = cs.rfm_exclusions(table)
@@ -310,14 +425,28 @@ def run_segment(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     progress = _Progress(None if args.quiet else err)
     progress(f"reading {args.file}")
-    frame = read_table(args.file)
-    columns = _columns(frame, args.file, [("--id", args.id)], args.columns, forbidden=["--id"])
+    frame = read_table(args.file, sep=args.sep, encoding=args.encoding)
+    columns = _columns(frame, args.file, [("--id", args.id)], args.columns, forbidden=["--id"],
+                       exclude=args.exclude)
     if args.k == "auto" and args.k_min > args.k_max:
         raise InvalidParameterError(
             f"--k-min ({args.k_min}) is larger than --k-max ({args.k_max}); pass a range "
             f"such as --k-min 2 --k-max 10.")
     folder = _outdir(args.out)
     data = frame.set_index(args.id)[columns]
+    from clientseg.hierarchy._encoding import _is_categorical, non_criteria
+
+    skipped = non_criteria(data, [c for c in columns if _is_categorical(data[c])])
+    for col, why in skipped.items():
+        progress(f"skipping column {col!r}: {why}, so it cannot be a criterion "
+                 f"(pass --exclude {col} to silence this)")
+    if skipped:
+        columns = [c for c in columns if c not in skipped]
+        if not columns:
+            raise InvalidDataError(
+                f"{_where(args.file)} has no column left to segment on once identifiers and "
+                f"text dates are skipped ({sorted(skipped)}).")
+        data = data[columns]
     k = args.k
     progress(f"encoding {len(columns)} columns of {len(data):,} customers "
              f"(categorical columns found automatically, {args.components} components)")
@@ -367,19 +496,40 @@ def _auc(card: LogisticScorecard, X: pd.DataFrame, y: pd.Series) -> float:
     return float(metrics["auc"])
 
 
+#: Share of the rows held out to measure the AUC of a card fitted on the others.
+HOLDOUT_SHARE = 0.3
+
+
+def _holdout_auc(card: LogisticScorecard, X: pd.DataFrame, y: pd.Series, seed: int) -> str:
+    """Fit ``card`` on 70% of the rows (stratified by outcome) and say its AUC on the rest."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        X_fit, X_out, y_fit, y_out = train_test_split(
+            X, y, test_size=HOLDOUT_SHARE, stratify=y, random_state=seed)
+    except ValueError:  # too few rows of one outcome to split
+        return "Hold-out AUC: not measured (too few rows of one outcome to hold 30% out)."
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the full fit above already warned
+        card.fit(X_fit, y_fit)
+    return (f"AUC on {len(X_out):,} held-out rows (fitted on the other "
+            f"{len(X_fit):,}, stratified, --seed {seed}): {_auc(card, X_out, y_out):.3f}")
+
+
 def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``clientseg score``: fit a 100-point logistic scorecard and (optionally) apply it."""
     import clientseg as cs
 
     progress = _Progress(None if args.quiet else err)
     progress(f"reading {args.file}")
-    frame = read_table(args.file)
+    frame = read_table(args.file, sep=args.sep, encoding=args.encoding)
     columns = _columns(frame, args.file, [("--target", args.target), ("--id", args.id)],
-                       args.columns, forbidden=["--target", "--id"])
+                       args.columns, forbidden=["--target", "--id"],
+                       exclude=args.exclude)
     other = None
     if args.apply is not None:
         progress(f"reading {args.apply}")
-        other = read_table(args.apply, flag="--apply")
+        other = read_table(args.apply, flag="--apply", sep=args.sep, encoding=args.encoding)
         label = "--columns" if args.columns is not None else f"criterion of {args.file}"
         _require(other, [("--id", args.id)] + [(label, c) for c in columns],
                  where=_where(args.apply, "--apply"))
@@ -392,6 +542,7 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         card = cs.LogisticScorecard(ridge=args.ridge).fit(X, y)
         grades = card.grade_table(X, y)
         auc = _auc(card, X, y)
+        holdout = _holdout_auc(cs.LogisticScorecard(ridge=args.ridge), X, y, args.seed)
         table = args.sql_table or _sql_table_name(args.file)
         sql = card.to_sql(table=table, id_col=args.id, grade_col="grade")
     written: list[str] = []
@@ -405,7 +556,8 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
              f"({int((y == y.max()).sum()):,} with {args.target} = {y.max()}).",
              "Weight of each criterion (% of the 100 points):",
              card.weights_.round(1).to_string(), "",
-             f"AUC on the fitting rows: {auc:.3f}", "", "Grades:", grades.to_string()]
+             f"AUC on the fitting rows (in-sample, optimistic): {auc:.3f}",
+             holdout, "", "Grades:", grades.to_string()]
     if other is not None:
         progress(f"scoring {len(other):,} rows of {args.apply}")
         applied = other if args.id is None else other.set_index(args.id)
@@ -438,10 +590,11 @@ def run_quality(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     progress = _Progress(None if args.quiet else err)
     progress(f"reading {args.file}")
-    frame = read_table(args.file)
+    frame = read_table(args.file, sep=args.sep, encoding=args.encoding)
     named = [("--labels", args.labels), ("--id", args.id), ("--value", args.value),
              ("--converted", args.converted), ("--reachable", args.reachable)]
-    columns = _columns(frame, args.file, named, args.columns, forbidden=["--labels", "--id"])
+    columns = _columns(frame, args.file, named, args.columns, forbidden=["--labels", "--id"],
+                       exclude=args.exclude)
     folder = _outdir(args.out)
     data = frame if args.id is None else frame.set_index(args.id)
     progress(f"quality checks of {data[args.labels].nunique():,} segments of {len(data):,} "

@@ -86,8 +86,9 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-_FILE_HELP = (f"input file: CSV ({', '.join(SUFFIXES[:2])}) or Parquet ({SUFFIXES[2]}), "
-              f"one row per line; the format is read from the suffix")
+_FILE_HELP = (f"input file: CSV ({', '.join(SUFFIXES[:-1])}) or Parquet ({SUFFIXES[-1]}), "
+              f"one row per line; the format is read from the suffix, a CSV file's "
+              f"separator and encoding from its first lines")
 
 
 def _file_command(commands: Any, name: str, *, help: str, description: str, example: str,
@@ -97,6 +98,10 @@ def _file_command(commands: Any, name: str, *, help: str, description: str, exam
         epilog=f"example:\n  {example}",
         formatter_class=_HelpFormatter)
     sub.add_argument("file", type=Path, metavar="FILE", help=_FILE_HELP)
+    sub.add_argument("--sep", metavar="CHAR",
+                     help="CSV separator (default: found from the first lines among , ; tab |)")
+    sub.add_argument("--encoding", metavar="NAME",
+                     help="CSV encoding (default: UTF-8, else Windows-1252)")
     sub.set_defaults(func=func)
     return sub
 
@@ -105,6 +110,8 @@ def _common_tail(sub: argparse.ArgumentParser, *, columns: str | None = None,
                  seed: bool = False) -> None:
     if columns is not None:
         sub.add_argument("--columns", type=_column_list, metavar="A,B,...", help=columns)
+        sub.add_argument("--exclude", type=_column_list, metavar="A,B,...",
+                         help="columns to leave out of the criteria (the rest are used)")
     if seed:
         sub.add_argument("--seed", type=int, default=0,
                          help="random seed (same seed, same file: same result)")
@@ -217,8 +224,8 @@ def _add_file_commands(commands: Any) -> None:
     score.add_argument("--sql-table", metavar="NAME",
                        help="table name in scorecard.sql (default: the name of FILE "
                             "without its suffix)")
-    _common_tail(score, columns="comma-separated criteria (default: every column but "
-                                "--target and --id)")
+    _common_tail(score, seed=True, columns="comma-separated criteria (default: every column "
+                                           "but --target and --id)")
 
     quality = _file_command(
         commands, "quality", func=files.run_quality,

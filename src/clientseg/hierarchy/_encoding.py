@@ -61,23 +61,32 @@ def _looks_like_dates(series: pd.Series) -> bool:
     return float(parsed.notna().mean()) >= DATE_TEXT_SHARE
 
 
-def refuse_non_criteria(frame: pd.DataFrame, categorical: list[Any]) -> None:
-    """Refuse identifiers, text dates and free text before any encoding work is done.
+def non_criteria(frame: pd.DataFrame, categorical: list[Any]) -> dict[Any, str]:
+    """Categorical columns that cannot be criteria, each with the reason in words.
 
-    Checked on the categorical columns only (numeric ones are scaled, whatever their
-    number of distinct values): one count of distinct values per column, and a parse of a
-    sample of at most 200 values for text dates.
+    Identifiers and free text (more distinct values than :data:`ID_LEVEL_SHARE` of the
+    rows, on at least :data:`ID_MIN_ROWS` rows) and dates written as text
+    (:data:`DATE_TEXT_SHARE` of a sample of at most 200 values parse as dates). Numeric
+    columns are never listed, whatever their number of distinct values. One count of
+    distinct values per column: no encoding work.
     """
     n = len(frame)
-    dates = [c for c in categorical if _looks_like_dates(frame[c])]
-    ids = []
-    if n >= ID_MIN_ROWS:
-        for c in categorical:
-            if c in dates:
-                continue
-            k = int(frame[c].nunique(dropna=True))
-            if k > ID_LEVEL_SHARE * n:
-                ids.append((c, k))
+    found: dict[Any, str] = {}
+    for c in categorical:
+        if _looks_like_dates(frame[c]):
+            found[c] = "dates written as text"
+            continue
+        k = int(frame[c].nunique(dropna=True)) if n >= ID_MIN_ROWS else 0
+        if k > ID_LEVEL_SHARE * n:
+            found[c] = f"{k:,} distinct values in {n:,} rows"
+    return found
+
+
+def refuse_non_criteria(frame: pd.DataFrame, categorical: list[Any]) -> None:
+    """Refuse identifiers, text dates and free text before any encoding work is done."""
+    found = non_criteria(frame, categorical)
+    dates = [c for c, why in found.items() if why.startswith("dates")]
+    ids = [(c, why) for c, why in found.items() if not why.startswith("dates")]
     problems = []
     if dates:
         problems.append(
@@ -86,7 +95,7 @@ def refuse_non_criteria(frame: pd.DataFrame, categorical: list[Any]) -> None:
             f"days (as rfm_table's recency_days does) or drop them"
         )
     if ids:
-        listed = ", ".join(f"{c!r} ({k:,} distinct values in {n:,} rows)" for c, k in ids)
+        listed = ", ".join(f"{c!r} ({why})" for c, why in ids)
         problems.append(
             f"{len(ids)} column(s) have about one value per row, as identifiers and free "
             f"text do: {listed}. A criterion groups customers: drop these columns, or map "
