@@ -479,3 +479,44 @@ def test_segment_skips_text_dates_and_ids_with_a_line_each(base, tmp_path):
     for col in ("first_purchase", "last_purchase"):
         assert f"skipping column {col!r}: dates written as text" in err
     assert re.search(r"skipping column 'ref': [\d,]+ distinct values in [\d,]+ rows", err)
+
+
+# ------------------------------------------------------------------------------- report
+
+
+@pytest.mark.slow
+def test_report_runs_the_pipeline_on_an_export(messy, tmp_path):
+    """Transactions as an export holds them (no amount column, ';'), plus contacts."""
+    tx = messy.transactions.assign(Quantity=2.0, UnitPrice=messy.transactions["amount"] / 2)
+    path = tmp_path / "lines.csv.gz"
+    tx.drop(columns="amount").to_csv(path, index=False, sep=";")
+    contacts = tmp_path / "contacts.csv"
+    messy.contacts.assign(contact_ref=range(len(messy.contacts))).to_csv(contacts, index=False)
+    code, out, err = run_cli(
+        "report", path, "--customer-id", "customer_id", "--date", "date", "--amount",
+        "Quantity*UnitPrice", "--invoice", "invoice_id", "--as-of", "2026-01-01",
+        "--contacts", contacts, "--target", "converted", "--exclude", "contact_ref",
+        "--out", tmp_path / "rep")
+    assert code == 0, err
+    oracle = cs.rfm_table(messy.transactions, customer_id_col="customer_id",
+                          datetime_col="date", monetary_value_col="amount",
+                          invoice_col="invoice_id", observation_period_end="2026-01-01",
+                          returns="net", duplicates="drop")
+    customers = pd.read_csv(tmp_path / "rep" / "customers.csv", index_col=0)
+    assert len(customers) == len(oracle)
+    np.testing.assert_allclose(customers["monetary"].to_numpy(), oracle["monetary"].to_numpy())
+    assert (tmp_path / "rep" / "index.html").is_file()
+    m = re.search(r"k = (\d+)", out)
+    assert m is not None and customers["segment"].nunique() == int(m.group(1))
+    assert re.search(r"AUC on [\d,]+ held-out contacts: 0\.\d{3}", out)
+    for step in ("RFM table of", "segmentation of", "quality checks", "scorecard:"):
+        assert step in err
+
+
+def test_report_needs_contacts_and_target_together(base, tmp_path):
+    path = tmp_path / "tx.csv"
+    base.transactions.to_csv(path, index=False)
+    code, _, err = run_cli("report", path, "--customer-id", "customer_id", "--date", "date",
+                           "--amount", "amount", "--as-of", "2026-01-01", "--target", "y",
+                           "--out", tmp_path / "rep")
+    assert_error(code, err, r"Pass --contacts FILE and --target COL together")

@@ -70,6 +70,8 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="do not show progress (warnings are still shown)")
     demo.set_defaults(func=_run_demo)
     _add_file_commands(commands)
+    from clientseg.cli import _report as _cli_report
+    _cli_report.add_parser(commands, _HelpFormatter)
     from clientseg.cli import _bench as _cli_bench
     _cli_bench.add_parser(commands, _HelpFormatter)
     return parser
