@@ -865,3 +865,28 @@ def test_silhouette_distances_are_formed_in_blocks_not_all_at_once():
         tracemalloc.stop()
     assert report.overall["silhouette_sample_size"] == 4_000
     assert peak < 100 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_segment_names_read_the_top_v_tests_in_marketing_words():
+    """Recent, frequent big spenders against lapsed, rare small ones; a category level."""
+    rng = np.random.default_rng(12)
+    n = 300
+    good = rng.random(2 * n) < 0.5
+    X = pd.DataFrame({
+        "recency_days": np.where(good, rng.normal(10, 3, 2 * n), rng.normal(200, 30, 2 * n)),
+        "frequency": np.where(good, rng.normal(20, 3, 2 * n), rng.normal(2, 0.5, 2 * n)),
+        "monetary": np.where(good, rng.normal(900, 50, 2 * n), rng.normal(40, 5, 2 * n)),
+        "channel": np.where(good, "web", rng.choice(["web", "store"], 2 * n)),
+    })
+    labels = np.where(good, "g", "b")
+    report = cs.segment_quality(X, labels)
+    names = report.segment_names()
+    for word in ("recent", "frequent", "high spend"):
+        assert word in names["g"]
+    for word in ("lapsed", "rare", "low spend"):
+        assert word in names["b"]
+    assert report.segment_names(max_terms=4)["g"].endswith("channel web")
+    flat = cs.segment_quality(rng.normal(size=(60, 2)), np.repeat([0, 1], 30))
+    assert set(flat.segment_names()) <= {"typical of the base (0)", "typical of the base (1)"}
+    with pytest.raises(InvalidParameterError, match="'max_terms'"):
+        report.segment_names(max_terms=0)

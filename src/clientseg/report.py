@@ -481,6 +481,13 @@ def _quality_section(tables: _Tables, quality: QualityReport) -> _Section:
     checks = quality.checks
     n_pass = int(checks["passed"].sum())
     section.facts.append(("quality checks passed", f"{n_pass} of {len(checks)}"))
+    names = quality.segment_names()
+    named = pd.DataFrame({"segment": [str(s) for s in names.index], "name": names.to_numpy(),
+                          "customers": quality.segments["count"].to_numpy()})
+    parts.append("<h3>The segments in words</h3>")
+    parts.append("<p>Each segment named from the variables that set it apart most (the "
+                 "largest v-tests below): what a marketing team can call it.</p>")
+    parts.append(_table(named, table_id="quality-names"))
     parts.append("<h3>The segmentation as a whole</h3>")
     parts.append(_pairs_table(summary.metrics, table_id="quality-overall"))
     for i, (name, table) in enumerate(summary.tables):

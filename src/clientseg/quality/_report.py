@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from clientseg._core.summary import Summary
-from clientseg._core.validation import check_options
+from clientseg._core.validation import check_options, check_scalar
 from clientseg.quality._stability import DISSOLVED_JACCARD, StabilityResult
 
 __all__ = ["QUALITY_CHECK_COLUMNS", "QUALITY_THRESHOLDS", "QualityReport"]
@@ -42,6 +42,11 @@ _NOT_COMPUTED = {
     "stability": "none of its customers fell in the stability sample; raise "
                  "stability_sample",
 }
+
+
+#: Words for the RFM variables in segment names: (above the base, below the base).
+_RFM_WORDS = {"recency_days": ("lapsed", "recent"), "frequency": ("frequent", "rare"),
+              "monetary": ("high spend", "low spend")}
 
 
 def _pct(x: float) -> str:
@@ -296,6 +301,46 @@ class QualityReport:
         seg["checks_failed"] = failed.reindex(seg.index).fillna(0).astype(int).to_numpy()
         seg["passed"] = seg["checks_failed"] == 0
         return seg.reset_index()
+
+    def segment_names(self, max_terms: int = 3) -> pd.Series:
+        """Name each segment in words, from what sets it apart (its top v-tests).
+
+        Each of the segment's ``max_terms`` most significant features (``top_variables``,
+        largest ``|v_test|`` first) gives a word: a numeric variable above the base's mean
+        reads "high <variable>", below "low <variable>", with the marketing words for RFM
+        (``recency_days``: "recent" below the mean, "lapsed" above; ``frequency``:
+        "frequent" / "rare"; ``monetary``: "high spend" / "low spend"); an
+        over-represented category reads
+        "<variable> <level>" (under-represented ones are left out). A segment with no
+        significant feature is "typical of the base". Names shared by two segments get the
+        segment's label appended, so names stay unique.
+
+        Returns
+        -------
+        Series
+            Indexed by segment, e.g. ``"recent, frequent, high spend"``.
+        """
+        check_scalar("max_terms", max_terms, kind=int, low=1)
+        top = self._parts["top_variables"]
+        words: dict[Any, list[str]] = {}
+        for row in top.sort_values(["segment", "rank"]).itertuples(index=False):
+            terms = words.setdefault(row.segment, [])
+            if len(terms) >= max_terms:
+                continue
+            up = row.v_test > 0
+            if row.kind == "numeric":
+                pair = _RFM_WORDS.get(str(row.variable),
+                                      (f"high {row.variable}", f"low {row.variable}"))
+                terms.append(pair[0] if up else pair[1])
+            elif up:
+                terms.append(f"{row.variable} {row.level}")
+        index = self._parts["segments"].index
+        names = pd.Series([", ".join(words.get(s, [])) or "typical of the base" for s in index],
+                          index=index, name="name")
+        dup = names.duplicated(keep=False)
+        names[dup] = [f"{name} ({_segment_name(seg)})"
+                      for seg, name in zip(names.index[dup], names[dup], strict=True)]
+        return names
 
     def summary(self) -> Summary:
         """Return a printable summary (``str()``; rendered as HTML in Jupyter).
