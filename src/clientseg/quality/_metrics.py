@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, special, stats
 
+from clientseg._core import metrics
+
 __all__: list[str] = []
 
 
@@ -130,11 +132,6 @@ def separation(g: Geometry, mean_distance: np.ndarray) -> dict[str, Any]:
     np.fill_diagonal(ratio, np.inf)
     nearest = np.argmin(ratio, axis=1)
     sep = ratio[np.arange(g.k), nearest]
-    combined = mean_distance[:, None] + mean_distance[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        db = combined / centre_dist
-    db[centre_dist == 0] = np.inf
-    np.fill_diagonal(db, -np.inf)
     within_total = g.within.sum()
     between_total = g.between.sum()
     total = g.total.sum()
@@ -148,14 +145,10 @@ def separation(g: Geometry, mean_distance: np.ndarray) -> dict[str, Any]:
         "centre_distance": centre_dist,
         "r2": between_total / total if total > 0 else np.nan,
         "calinski_harabasz": float(ch),
-        "davies_bouldin": float(np.mean(db.max(axis=1))),
+        "davies_bouldin": metrics.davies_bouldin(g.centres, mean_distance),
         "inertia_within": float(within_total),
         "inertia_total": float(total),
     }
-
-
-#: Memory (MiB) of one block of pairwise distances in the silhouette.
-_SILHOUETTE_BLOCK_MIB = 64
 
 
 def silhouette(
@@ -165,31 +158,18 @@ def silhouette(
     """Per-segment and overall mean silhouette, on a uniform sample past ``sample_size``.
 
     As ``sklearn.metrics.silhouette_score(sample_size=...)``: the sample is drawn without
-    replacement and silhouettes are computed within it. ``n_sampled`` counts each segment's
-    customers in the sample. The distances are formed in blocks of ``_SILHOUETTE_BLOCK_MIB``
-    (scikit-learn's default working memory, 1 GiB, holds a 10,000-row sample's whole
-    distance matrix at once: 760 MiB, and slower, as the blocks no longer fit in cache).
+    replacement and silhouettes are computed within it (:func:`clientseg._core.metrics.
+    silhouette`). ``n_sampled`` counts each segment's customers in the sample.
     """
-    from sklearn import config_context
-    from sklearn.metrics import silhouette_samples
-
     n = codes.shape[0]
     if sample_size is not None and sample_size < n:
         idx = np.sort(rng.choice(n, size=sample_size, replace=False))
         Zs, cs = Z[idx], codes[idx]
     else:
         Zs, cs = Z, codes
-    n_sampled = np.bincount(cs, minlength=k)
-    if np.count_nonzero(n_sampled) < 2:
-        return {"per_segment": np.full(k, np.nan), "overall": np.nan,
-                "n_sampled": n_sampled, "sample_size": int(cs.shape[0])}
-    with config_context(working_memory=_SILHOUETTE_BLOCK_MIB):
-        s = silhouette_samples(Zs, cs)
-    sums = np.bincount(cs, weights=s, minlength=k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_segment = sums / n_sampled
-    return {"per_segment": per_segment, "overall": float(s.mean()),
-            "n_sampled": n_sampled, "sample_size": int(cs.shape[0])}
+    out = metrics.silhouette(Zs, cs, k)
+    return {"per_segment": out["per_segment"], "overall": out["overall"],
+            "n_sampled": out["n_rows"], "sample_size": int(cs.shape[0])}
 
 
 def typical_rows(g: Geometry, n_typical: int) -> list[np.ndarray]:

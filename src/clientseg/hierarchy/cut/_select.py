@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import linkage as scipy_linkage
-from sklearn.metrics import silhouette_score
 from sklearn.utils import check_random_state
 
+from clientseg._core import metrics
 from clientseg._core.summary import Summary
 from clientseg._core.validation import check_array, check_length, check_options, check_scalar
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
@@ -217,21 +217,6 @@ def _tree_criteria(tree: WardTree, ks: np.ndarray, n_rows: float, p: int) -> pd.
     frame.loc[frame.index == 1, ["gain_ratio", "inertia_drop", "height_jump",
                                  "calinski_harabasz", "krzanowski_lai"]] = np.nan
     return frame.replace([np.inf, -np.inf], np.nan)
-
-
-def _davies_bouldin(X: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """Davies–Bouldin index of a partition (Euclidean scatter, as scikit-learn)."""
-    counts = np.bincount(labels, minlength=k).astype(float)
-    centres = np.zeros((k, X.shape[1]))
-    np.add.at(centres, labels, X)
-    centres /= counts[:, None]
-    dist = np.sqrt(((X - centres[labels]) ** 2).sum(axis=1))
-    scatter = np.bincount(labels, weights=dist, minlength=k) / counts
-    gaps = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (scatter[:, None] + scatter[None, :]) / gaps
-    np.fill_diagonal(ratio, -np.inf)
-    return float(np.mean(np.max(ratio, axis=1)))
 
 
 def _gap_pc(
@@ -465,12 +450,12 @@ def _select(
                 share = np.bincount(labels, weights=values, minlength=k) / values.sum()
                 table.loc[k, "min_value_share"] = share.min()
             if "davies_bouldin" in names:
-                table.loc[k, "davies_bouldin"] = _davies_bouldin(X, labels, int(k))
+                table.loc[k, "davies_bouldin"] = metrics.davies_bouldin(
+                    *metrics.centres_and_scatter(X, labels, int(k)))
             if "silhouette" in names:
                 idx = slice(None) if sample is None else sample
-                lab = labels[idx]
-                if np.unique(lab).size >= 2:
-                    table.loc[k, "silhouette"] = silhouette_score(X[idx], lab)
+                table.loc[k, "silhouette"] = metrics.silhouette(X[idx], labels[idx],
+                                                                int(k))["overall"]
 
     table["gap_pc"] = np.nan
     table["gap_se"] = np.nan
