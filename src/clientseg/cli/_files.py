@@ -366,11 +366,14 @@ def _as_dates(frame: pd.DataFrame, column: str, flag: str) -> pd.DataFrame:
     return frame.assign(**{column: parsed})
 
 
-def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``clientseg rfm``: RFM table, scores and exclusion counts of a transactions file."""
+def rfm_step(args: argparse.Namespace,
+             progress: _Progress) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+    """Read the transactions of ``rfm`` and ``report``, check their flags, make the table.
+
+    Returns the lines as read, the RFM table and the output folder (created).
+    """
     import clientseg as cs
 
-    progress = _Progress(None if args.quiet else err)
     progress(f"reading {args.file}")
     tx = read_table(args.file, sep=args.sep, encoding=args.encoding)
     tx, amount = amount_column(tx, args.amount, _where(args.file))
@@ -379,7 +382,7 @@ def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
              where=_where(args.file))
     tx = _as_dates(tx, args.date, "--date")
     folder = _outdir(args.out)
-    progress(f"RFM table of {len(tx):,} rows (returns={args.returns!r}, "
+    progress(f"RFM table of {len(tx):,} lines (returns={args.returns!r}, "
              f"duplicates={args.duplicates!r}) as of {args.as_of}")
     with _flags(_RFM_FLAGS):
         table = cs.rfm_table(
@@ -387,6 +390,16 @@ def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             monetary_value_col=amount, invoice_col=args.invoice,
             observation_period_end=args.as_of, returns=args.returns,
             duplicates=args.duplicates, timezone=args.timezone)
+    return tx, table, folder
+
+
+def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``clientseg rfm``: RFM table, scores and exclusion counts of a transactions file."""
+    import clientseg as cs
+
+    progress = _Progress(None if args.quiet else err)
+    tx, table, folder = rfm_step(args, progress)
+    with _flags(_RFM_FLAGS):
         exclusions = cs.rfm_exclusions(table)
         progress(f"scoring {len(table):,} customers on {args.bins} bins")
         scores = cs.RFMScorer(n_bins=args.bins).fit_transform(table)

@@ -18,15 +18,11 @@ import pandas as pd
 from clientseg.cli._files import (
     _RFM_FLAGS,
     _SCORE_FLAGS,
-    _as_dates,
     _columns,
     _flags,
-    _outdir,
     _Progress,
-    _require,
-    _where,
-    amount_column,
     read_table,
+    rfm_step,
 )
 from clientseg.exceptions import InvalidDataError
 
@@ -107,21 +103,8 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InvalidDataError("Pass --contacts FILE and --target COL together (the "
                                "scorecard needs both), or neither.")
     progress = _Progress(None if args.quiet else err)
-    progress(f"reading {args.file}")
-    tx = read_table(args.file, sep=args.sep, encoding=args.encoding)
-    tx, amount = amount_column(tx, args.amount, _where(args.file))
-    _require(tx, [("--customer-id", args.customer_id), ("--date", args.date),
-                  ("--amount", amount), ("--invoice", args.invoice)], where=_where(args.file))
-    tx = _as_dates(tx, args.date, "--date")
-    folder = _outdir(args.out)
-    progress(f"RFM table of {len(tx):,} lines (returns={args.returns!r}, "
-             f"duplicates={args.duplicates!r}) as of {args.as_of}")
+    tx, table, folder = rfm_step(args, progress)
     with _flags(_RFM_FLAGS):
-        table = cs.rfm_table(
-            tx, customer_id_col=args.customer_id, datetime_col=args.date,
-            monetary_value_col=amount, invoice_col=args.invoice,
-            observation_period_end=args.as_of, returns=args.returns,
-            duplicates=args.duplicates, timezone=args.timezone)
         exclusions = cs.rfm_exclusions(table)
         scores = table.join(cs.RFMScorer(n_bins=5).fit(table).transform(table))
     used = int(exclusions.loc["kept", "rows"]) if "kept" in exclusions.index else len(tx)
