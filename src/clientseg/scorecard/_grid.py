@@ -22,6 +22,7 @@ from clientseg.scorecard._grid_rules import (
     GridError,
     GridRule,
     GridScaleWarning,
+    adjust_best,
     compile_criterion,
     fmt_number,
     parse_rule,
@@ -486,19 +487,12 @@ class PointsGrid:
 def fix_best_total(compiled: list[CompiledCriterion], base: float,
                    target: float) -> list[CompiledCriterion]:
     """Move the best rule of the widest criterion so the best total is exactly ``target``."""
-    best = base + sum(max(r.points for r in c.rules) for c in compiled)
-    diff = target - best
-    if diff == 0 or not compiled:
-        return compiled
-    spans = [max(r.points for r in c.rules) - min(r.points for r in c.rules) for c in compiled]
-    i = int(np.argmax(spans))
-    rules = list(compiled[i].rules)
-    j = int(np.argmax([r.points for r in rules]))
-    r = rules[j]
-    rules[j] = GridRule(r.kind, r.points + diff, r.low, r.high, r.values)
-    out = list(compiled)
-    out[i] = compile_criterion(compiled[i].name, rules)
-    return out
+    points = [np.array([r.points for r in c.rules]) for c in compiled]
+    diff = target - (base + sum(float(p.max()) for p in points))
+    adjust_best(points, range(len(compiled)), diff)
+    return [compile_criterion(c.name, [GridRule(r.kind, float(p), r.low, r.high, r.values)
+                                       for r, p in zip(c.rules, pts, strict=True)])
+            for c, pts in zip(compiled, points, strict=True)]
 
 
 def _pair(criterion: str, spec: Any) -> tuple[Any, Any]:

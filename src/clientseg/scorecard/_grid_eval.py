@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from clientseg._core.summary import Summary
 from clientseg._core.validation import check_binary_target
 from clientseg.exceptions import InvalidDataError, InvalidParameterError
-from clientseg.scorecard._grid_rules import CompiledCriterion, fmt_number
+from clientseg.scorecard._grid_rules import CompiledCriterion, adjust_best, fmt_number
 from clientseg.scorecard._report import ScorecardReport, psi, psi_status
 
 __all__ = ["GridDrift", "GridReport", "GridRevision"]
@@ -492,11 +492,8 @@ def revise(grid: Any, codes: Sequence[np.ndarray], y: np.ndarray, *, fixed: Sequ
             new_points[i] = np.round(new_points[i] / step) * step
         best = base + sum(float(p.max()) for p in new_points)
         diff = float(grid.max_points) - best
-        if diff and free:
-            widest = max(free, key=lambda i: float(np.ptp(new_points[i])))
-            new_points[widest][int(np.argmax(new_points[widest]))] += diff
-    else:
-        free = [i for i, c in enumerate(compiled) if c.name not in fixed]
+        adjust_best(new_points, free, diff)
+    new_points = [p + 0.0 for p in new_points]  # no negative zeros in the tables
     table = pd.DataFrame(rows)
     table["new_points"] = np.concatenate(new_points)
     table["change"] = table["new_points"] - table["old_points"]

@@ -305,6 +305,22 @@ def validate_criterion(criterion: str, rules: Sequence[GridRule]) -> str:
     return "numeric"
 
 
+def adjust_best(points: list[np.ndarray], candidates: Sequence[int], diff: float) -> None:
+    """Add ``diff`` to the best total, in place, on one criterion among ``candidates``.
+
+    The widest candidate whose best rule is unique takes it (its best rule moves by
+    ``diff``); when every candidate's best is tied, the widest one's tied best rules all
+    move, so the best total moves by exactly ``diff``.
+    """
+    if not diff or not candidates:
+        return
+    order = sorted(candidates, key=lambda i: -float(np.ptp(points[i])))
+    unique = [i for i in order if int(np.sum(points[i] == points[i].max())) == 1]
+    i = unique[0] if unique else order[0]
+    top = points[i] == points[i].max()
+    points[i][top] += diff
+
+
 @dataclass(frozen=True)
 class CompiledCriterion:
     """One criterion's rules, ready to score: the shared ``CaseRules`` and rule codes.
