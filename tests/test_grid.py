@@ -487,3 +487,41 @@ def test_wrong_grid_from_a_learned_card_is_flagged_and_revised(synthetic, card):
         revised = np.array([r.points for r in rev.grid.rules(c)])[seen]
         assert np.corrcoef(learned, revised)[0, 1] > 0.8, c
     assert rev.auc_new > rev.auc_old + 0.05
+
+
+# ------------------------------------------------------------------ command line
+
+
+def _cli(*argv):
+    import io
+
+    from clientseg import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main([str(a) for a in argv], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_score_grid_applies_and_evaluates(simulated, tmp_path):
+    X, y = simulated
+    data = X.assign(converted=y, contact_id=np.arange(len(X)))
+    data.to_csv(tmp_path / "contacts.csv", index=False)
+    grid = _grid((60, 0), (0, 30), (0, 40))
+    grid.to_json(tmp_path / "grid.json")
+    code, out, err = _cli("score", tmp_path / "contacts.csv", "--grid", tmp_path / "grid.json",
+                          "--target", "converted", "--id", "contact_id", "--out",
+                          tmp_path / "res", "--quiet")
+    assert code == 0, err
+    scores = pd.read_csv(tmp_path / "res" / "grid_scores.csv", index_col="contact_id")
+    np.testing.assert_array_equal(scores["points"], grid.points(X))
+    assert "Flagged criteria (points not supported by conversions): x, noise" in out
+    criteria = pd.read_csv(tmp_path / "res" / "grid_criteria.csv")
+    assert criteria["flagged"].tolist() == [True, True, False]
+    assert (tmp_path / "res" / "grid.sql").read_text().startswith("SELECT *")
+
+
+def test_cli_score_without_target_or_grid_says_what_is_missing(tmp_path):
+    pd.DataFrame({"x": [1, 2]}).to_csv(tmp_path / "c.csv", index=False)
+    code, _, err = _cli("score", tmp_path / "c.csv", "--out", tmp_path / "res")
+    assert code != 0
+    assert "needs --target COL to fit a scorecard (or --grid FILE" in err
