@@ -525,3 +525,74 @@ def test_cli_score_without_target_or_grid_says_what_is_missing(tmp_path):
     code, _, err = _cli("score", tmp_path / "c.csv", "--out", tmp_path / "res")
     assert code != 0
     assert "needs --target COL to fit a scorecard (or --grid FILE" in err
+
+
+# ------------------------------------------------------------------ every other refusal
+
+
+@pytest.mark.parametrize(("make", "error", "match"), [
+    (lambda: PointsGrid({}), InvalidParameterError,
+     r"Parameter 'criteria' must map at least one criterion"),
+    (lambda: PointsGrid({"x": [("else", 100)]}, base_points=float("nan")),
+     InvalidParameterError, r"Parameter 'base_points' must be a finite number; got nan"),
+    (lambda: PointsGrid({"x": []}), GridError, r"Criterion 'x' has no rule\. Give it"),
+    (lambda: PointsGrid({"x": [([], 100)]}), GridError,
+     r"Criterion 'x' has a rule with an empty list of values"),
+    (lambda: PointsGrid({"x": [("[nan, 5)", 100)]}), GridError,
+     r"Criterion 'x' has a range '\[nan, 5\)' with a NaN bound"),
+    (lambda: PointsGrid({"x": [("missing", 0), ("missing", 1), ("else", 100)]}), GridError,
+     r"Criterion 'x' has 2 'missing' rules; it may have one"),
+    (lambda: PointsGrid({"x": [("< 0", 0), (">= 0", 0)]}, normalize=True), GridError,
+     r"cannot be normalized: its best possible total is 0"),
+    (lambda: PointsGrid.read_csv("# only a comment\n"), GridError, r"The grid file is empty"),
+    (lambda: PointsGrid.read_json("[1, 2]"), GridError,
+     r"must be an object with a 'criteria' object"),
+    (lambda: PointsGrid.read_json('{"schema": "other/2", "criteria": {}}'), GridError,
+     r"The JSON grid has schema 'other/2'; this version of clientseg reads "
+     r"'clientseg.PointsGrid/1'"),
+])
+def test_every_other_refusal_says_what_to_do(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_refusals_when_applying(b2b_grid, b2b_contacts):
+    with pytest.raises(InvalidParameterError, match=r"Parameter 'criterion' is 'size', "
+                       r"which is not a criterion of this grid \(3 criteria"):
+        b2b_grid.rules("size")
+    with pytest.raises(InvalidParameterError, match=r"Parameter 'X' must be a DataFrame"):
+        b2b_grid.points([[1, 2, 3]])
+    with pytest.raises(InvalidParameterError, match=r"Parameter 'table' must be a table name"):
+        b2b_grid.to_sql(table=3)
+    with pytest.raises(InvalidParameterError, match=r"Parameter 'converted' has 4 values but "
+                       r"X has 5 rows"):
+        b2b_grid.evaluate(b2b_contacts, [0, 1, 0, 1])
+    with pytest.raises(cs.exceptions.InvalidDataError, match=r"has one class only"):
+        b2b_grid.evaluate(b2b_contacts, [0, 0, 0, 0, 0])
+    with pytest.raises(InvalidParameterError, match=r"Parameter 'round_to' must be a positive"):
+        b2b_grid.revise(b2b_contacts, [0, 1, 0, 1, 0], round_to=0)
+
+
+def test_revise_refuses_a_training_split_with_one_outcome():
+    grid = PointsGrid({"x": [("< 1", 0), (">= 1", 100)]})
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    # with seed 4 the first permuted row, the only conversion, is the held-out one
+    with pytest.raises(cs.exceptions.InvalidDataError, match=r"has only 0s among the 3 "
+                       r"training contacts"):
+        grid.revise(X, [1, 0, 0, 0], test_size=0.25, random_state=4)
+
+
+def test_revise_refuses_a_scale_it_cannot_reach(simulated):
+    X, y = simulated
+    # x raises conversion, but keep_signs holds its points at or below 0: nothing to scale
+    grid = PointsGrid({"x": [("< 5", 0), (">= 5", -10)]}, max_points=0)
+    with pytest.raises(cs.exceptions.InvalidDataError, match=r"cannot be scaled to 0 points"):
+        grid.revise(X, y, keep_signs=True)
+
+
+def test_cli_score_grid_that_is_not_a_file(tmp_path):
+    pd.DataFrame({"x": [1, 2]}).to_csv(tmp_path / "c.csv", index=False)
+    code, _, err = _cli("score", tmp_path / "c.csv", "--grid", tmp_path / "nope.csv", "--out",
+                        tmp_path / "res")
+    assert code != 0
+    assert "is not a file. Pass a grid written as CSV" in err

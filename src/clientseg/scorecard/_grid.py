@@ -348,6 +348,11 @@ class PointsGrid:
         -------
         Series or the input's kind
             Scores named ``"score"`` (as :meth:`LogisticScorecard.points` returns them).
+
+        Notes
+        -----
+        Only the pandas path counts the values no rule takes (and warns); engine frames
+        give them 0 points without a warning, as :meth:`to_sql` does.
         """
         kind = self._engine(X)
         if kind is not None:

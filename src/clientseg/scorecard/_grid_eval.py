@@ -219,11 +219,6 @@ def evaluate(compiled: Sequence[CompiledCriterion], codes: Sequence[np.ndarray],
              scores: np.ndarray, y: np.ndarray, grades: np.ndarray, labels: Sequence[str],
              calibration: tuple[float, float] | None) -> GridReport:
     """Build a :class:`GridReport` (see :meth:`PointsGrid.evaluate`)."""
-    if y.min() == y.max():
-        raise InvalidDataError(
-            f"Parameter 'converted' holds only {int(y[0])}s ({len(y):,} contacts): AUC and "
-            f"conversion rates need both outcomes. Evaluate on contacts with conversions."
-        )
     cal = calibration if calibration is not None else calibrate(scores, y)
     report = ScorecardReport.compute(scores, proba(scores, cal), y)
     base = float(y.mean())

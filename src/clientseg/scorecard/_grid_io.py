@@ -35,7 +35,7 @@ def _text(source: Any, what: str) -> str:
     if isinstance(source, Path):
         return source.read_text(encoding="utf-8")
     text = str(source)
-    looks_like_text = "\n" in text or text.lstrip().startswith("{")
+    looks_like_text = "\n" in text or text.lstrip()[:1] in ("{", "[")
     if not looks_like_text:
         path = Path(text)
         if not path.is_file():
