@@ -60,7 +60,8 @@ def run_page(path: Path, size: str | None, tmp_path: Path, monkeypatch) -> dict:
 # the customer count each user guide draws (None: it runs as written); scale.md is left out
 GUIDE_SIZES = {"synth.md": "100_000", "rfm.md": "20_000", "hierarchy.md": "100_000",
                "cut.md": "5_000", "quality.md": "20_000", "scorecard.md": None,
-               "errors.md": None, "report.md": "5_000", "campaign.md": None}
+               "errors.md": None, "report.md": "5_000", "campaign.md": None,
+               "grid.md": None}
 
 
 def run_guide(name: str, tmp_path: Path, monkeypatch) -> dict:
@@ -143,6 +144,16 @@ def test_scorecard_guide_runs(tmp_path, monkeypatch):
     ns = run_guide("scorecard.md", tmp_path, monkeypatch)
     assert ns["card"].weights_.sum() == pytest.approx(100.0)
     assert (tmp_path / "card.json").is_file()
+
+
+@pytest.mark.slow
+def test_grid_guide_runs(tmp_path, monkeypatch):
+    ns = run_guide("grid.md", tmp_path, monkeypatch)
+    # the page simulates sector and budget without effect, and says the check flags them
+    assert set(ns["report"].flagged) == {"sector", "budget"}
+    assert ns["revision"].auc_new > ns["revision"].auc_old
+    assert "gender" in ns["edited_grid"].evaluate(ns["X"], ns["y"]).flagged
+    assert (tmp_path / "b2b_grid_revised.csv").is_file()
 
 
 @pytest.mark.slow

@@ -63,7 +63,19 @@ from clientseg.rfm import (
     rfm_table,
     to_clv_summary,
 )
-from clientseg.scorecard import LogisticScorecard, ScorecardReport, ScoreDrift, psi
+from clientseg.scorecard import (
+    GridDrift,
+    GridError,
+    GridReport,
+    GridRevision,
+    GridRule,
+    GridScaleWarning,
+    LogisticScorecard,
+    PointsGrid,
+    ScorecardReport,
+    ScoreDrift,
+    psi,
+)
 
 __all__ = [
     "ALLOCATION_COLUMNS",
@@ -81,11 +93,18 @@ __all__ = [
     "CampaignEvaluation",
     "CampaignPlan",
     "CutResult",
+    "GridDrift",
+    "GridError",
+    "GridReport",
+    "GridRevision",
+    "GridRule",
+    "GridScaleWarning",
     "HierarchicalSegmenter",
     "LogisticScorecard",
     "MapCheck",
     "MigrationResult",
     "MixedDataEncoder",
+    "PointsGrid",
     "QualityReport",
     "RFMScorer",
     "RetentionResult",

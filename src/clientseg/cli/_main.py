@@ -126,6 +126,7 @@ def _common_tail(sub: argparse.ArgumentParser, *, columns: str | None = None,
 def _add_file_commands(commands: Any) -> None:
     """Declare ``rfm``, ``segment``, ``score`` and ``quality`` (handlers in _cli_files)."""
     from clientseg.cli import _files as files
+    from clientseg.cli import _grid as grid_cli
     rfm = _file_command(
         commands, "rfm", func=files.run_rfm,
         help="RFM table, scores and segments of a transactions file",
@@ -198,7 +199,7 @@ def _add_file_commands(commands: Any) -> None:
                          "but --id)")
 
     score = _file_command(
-        commands, "score", func=files.run_score,
+        commands, "score", func=grid_cli.run_score,
         help="fit a 100-point logistic scorecard on a contacts file and apply it",
         description=(
             "Fit a logistic scorecard on a file of contacts (one row each) whose --target "
@@ -211,8 +212,11 @@ def _add_file_commands(commands: Any) -> None:
             "file (scores.csv)."),
         example=("clientseg score contacts.csv --target converted --id contact_id "
                  "--apply prospects.parquet --out card/"))
-    score.add_argument("--target", required=True, metavar="COL",
-                       help="column holding 1 (converted) or 0")
+    score.add_argument("--target", metavar="COL",
+                       help="column holding 1 (converted) or 0 (needed to fit a card)")
+    score.add_argument("--grid", type=Path, metavar="GRIDFILE",
+                       help="apply this points grid (CSV criterion,rule,points or JSON) "
+                            "instead of fitting a card; with --target, evaluate it too")
     score.add_argument("--id", metavar="COL",
                        help="column of contact ids: left out of the criteria, written in "
                             "scores.csv and scorecard.sql")

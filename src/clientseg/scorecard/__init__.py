@@ -17,9 +17,18 @@ from clientseg.scorecard._card import (
     ScoreDrift,
     psi,
 )
+from clientseg.scorecard._grid import GridError, GridRule, GridScaleWarning, PointsGrid
+from clientseg.scorecard._grid_eval import GridDrift, GridReport, GridRevision
 
 __all__ = [
+    "GridDrift",
+    "GridError",
+    "GridReport",
+    "GridRevision",
+    "GridRule",
+    "GridScaleWarning",
     "LogisticScorecard",
+    "PointsGrid",
     "ScoreDrift",
     "ScorecardReport",
     "psi",
