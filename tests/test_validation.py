@@ -42,10 +42,12 @@ from clientseg.exceptions import (
     MissingColumnsError,
     SeparationWarning,
     TiedValuesWarning,
+    UnreachableTargetWarning,
 )
 
 ERRORS = [EmptyDataError, InvalidDataError, InvalidParameterError, MissingColumnsError]
-WARNINGS = [ConvergenceWarning, DataQualityWarning, SeparationWarning, TiedValuesWarning]
+WARNINGS = [ConvergenceWarning, DataQualityWarning, SeparationWarning, TiedValuesWarning,
+            UnreachableTargetWarning]
 
 
 # The verb agrees with the count ("1 value that is", "2 values that are"); these tests check
