@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from clientseg._core.version import __version__
-from clientseg.cli._files import SUFFIXES, _column_list, _k_option, _positive_int, _Progress
+from clientseg.cli._files import (
+    SUFFIXES,
+    _column_list,
+    _k_option,
+    _outdir,
+    _positive_int,
+    _Progress,
+)
 from clientseg.exceptions import ClientsegError
 
 if TYPE_CHECKING:
@@ -153,8 +160,12 @@ def _add_file_commands(commands: Any) -> None:
     rfm.add_argument("--timezone", metavar="TZ",
                      help="IANA zone (Europe/Paris, UTC) whose calendar days count; needed "
                           "when dates carry a UTC offset")
+    rfm.add_argument("--date-format", metavar="FMT",
+                     help="strftime format of every text date, e.g. '%%d/%%m/%%Y'; needed "
+                          "for dates such as 01/02/2025, whose day and month are ambiguous")
     rfm.add_argument("--bins", type=_positive_int, default=5, metavar="N",
-                     help="number of score levels of R, F and M (quantile bins)")
+                     help="number of score levels of R, F and M (quantile bins); segments "
+                          "are named for 5 only, other N write the scores and cells")
     _common_tail(rfm)
 
     segment = _file_command(
@@ -284,8 +295,7 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import clientseg as cs
 
     progress = _Progress(None if args.quiet else err)
-    folder: Path = args.out
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _outdir(args.out)
     lines = [f"clientseg {__version__} demo"]
 
     progress(f"drawing a synthetic base of {args.customers:,} customers (seed {args.seed}), "

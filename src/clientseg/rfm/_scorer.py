@@ -18,7 +18,7 @@ from clientseg._core.backends import (
     kind_of,
     to_narwhals,
 )
-from clientseg._core.validation import check_options, check_scalar
+from clientseg._core.validation import check_columns, check_options, check_scalar
 from clientseg.exceptions import (
     InvalidDataError,
     InvalidParameterError,
@@ -160,7 +160,13 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                 f"Parameter 'columns' must be 3 column names (recency, frequency, monetary); "
                 f"got {cols!r}."
             )
-        return isinstance(X, pd.DataFrame) and all(c in X.columns for c in cols)
+        if not isinstance(X, pd.DataFrame):
+            return False
+        present = [c in X.columns for c in cols]
+        if any(present) and not all(present):
+            # a table naming some of the columns: a misspelt name must not score by position
+            check_columns(X, {f"columns[{i}]": c for i, c in enumerate(cols)}, frame_param="X")
+        return all(present)
 
     def _matrix(self, X: Any, *, reset: bool) -> tuple[np.ndarray, bool]:
         table = self._is_table(X)
