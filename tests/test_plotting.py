@@ -64,8 +64,8 @@ def results():
     evaluation = card.evaluate(contacts[criteria], contacts["converted"])
     plan = cs.plan_campaign(card.predict_proba(contacts[criteria])[:, 1], cost_per_contact=2.0,
                             value_per_conversion=60.0, n_boot=20, random_state=0)
-    return {"plan": plan, "table": table, "scores": scores, "migration": migration, "X": X, "seg": seg,
-            "cut": cut, "quality": quality, "card": card, "evaluation": evaluation}
+    return {"plan": plan, "table": table, "scores": scores, "migration": migration, "X": X,
+            "seg": seg, "cut": cut, "quality": quality, "card": card, "evaluation": evaluation}
 
 
 def _calls(r):

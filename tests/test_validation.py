@@ -38,14 +38,18 @@ from clientseg.exceptions import (
     DataQualityWarning,
     EmptyDataError,
     InvalidDataError,
+    InvalidDocumentError,
     InvalidParameterError,
     MissingColumnsError,
     SeparationWarning,
     TiedValuesWarning,
+    UnreachableTargetWarning,
 )
 
-ERRORS = [EmptyDataError, InvalidDataError, InvalidParameterError, MissingColumnsError]
-WARNINGS = [ConvergenceWarning, DataQualityWarning, SeparationWarning, TiedValuesWarning]
+ERRORS = [EmptyDataError, InvalidDataError, InvalidDocumentError, InvalidParameterError,
+          MissingColumnsError]
+WARNINGS = [ConvergenceWarning, DataQualityWarning, SeparationWarning, TiedValuesWarning,
+            UnreachableTargetWarning]
 
 
 # The verb agrees with the count ("1 value that is", "2 values that are"); these tests check
