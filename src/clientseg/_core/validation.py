@@ -151,6 +151,14 @@ def check_columns(frame: pd.DataFrame, columns: Mapping[str, Any], *, frame_para
     """
     present = list(frame.columns)
     present_set = set(present)
+    counts = pd.Index(present).value_counts()
+    for param, col in columns.items():
+        if col is not None and col in present_set and counts.get(col, 1) > 1:
+            raise InvalidDataError(
+                f"Column {col!r} ({param}) appears {int(counts[col])} times in {frame_param}; "
+                f"a column name must be unique. Rename or drop the copies first, e.g. "
+                f"frame.loc[:, ~frame.columns.duplicated()]."
+            )
     missing = [
         (param, col) for param, col in columns.items() if col is not None and col not in present_set
     ]
@@ -462,6 +470,41 @@ def check_distinct_labels(column: pd.Series, *, name: Any, param: str) -> None:
         )
 
 
+def check_estimator_input(X: Any, *, param: str = "X") -> None:
+    """Refuse non-numeric columns, NaN (pd.NA) and inf in an estimator's input, by position.
+
+    Only pandas frames and real 2-D float arrays are inspected: everything else (shapes,
+    widths, feature names, sparse or complex input) is left to scikit-learn's
+    ``validate_data``, whose messages its estimator checks expect.
+    """
+    if isinstance(X, pd.DataFrame):
+        check_flat_columns(X, param=param)
+        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
+                       or pd.api.types.is_bool_dtype(X[c])]
+        if non_numeric:
+            raise InvalidDataError(
+                f"{param} has {len(non_numeric)} non-numeric column(s): "
+                f"{_fmt_list(non_numeric)}. Convert them with pandas.to_numeric(...), or "
+                f"encode categories first (clientseg's MixedDataEncoder)."
+            )
+        if any(np.iscomplexobj(X[c].to_numpy()) for c in X.columns):
+            return
+        arr = X.to_numpy(dtype=float, na_value=np.nan)
+        columns: list[Any] | None = list(X.columns)
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
+        arr, columns = X, None
+    else:
+        return
+    for what, mask in (("NaN or missing", np.isnan(arr)), ("inf", np.isinf(arr))):
+        if mask.any():
+            row, col = (int(v) for v in np.argwhere(mask)[0])
+            where = f"column {columns[col]!r}" if columns is not None else f"column {col}"
+            raise InvalidDataError(
+                f"{param} has {_are(int(mask.sum()))} {what} (first at row {row}, {where}). "
+                f"Impute or drop them before the call."
+            )
+
+
 def check_binary(y: Any, *, param: str, n_expected: int | None = None) -> np.ndarray:
     """Return a 0/1 integer array, accepting bool, {0, 1} numbers; refuse anything else."""
     if isinstance(y, pd.Series | pd.api.extensions.ExtensionArray) and pd.api.types.is_bool_dtype(
@@ -623,6 +666,22 @@ def check_nonnegative(
     return out
 
 
+def check_flat_columns(X: pd.DataFrame, *, param: str) -> None:
+    """Refuse MultiIndex and duplicated column names (a column must be one Series)."""
+    if isinstance(X.columns, pd.MultiIndex):
+        raise InvalidDataError(
+            f"{param} has MultiIndex columns ({X.columns.nlevels} levels); one name per "
+            f"column is needed. Flatten them first, e.g. X.columns = ['_'.join(map(str, c)) "
+            f"for c in X.columns]."
+        )
+    dup = X.columns[X.columns.duplicated()].unique()
+    if len(dup):
+        raise InvalidDataError(
+            f"{param} has {len(dup)} duplicated column name(s): {_fmt_list(list(dup))}. "
+            f"Rename or drop the copies first, e.g. X.loc[:, ~X.columns.duplicated()]."
+        )
+
+
 def split_mixed_frame(
     X: Any, *, param: str = "X"
 ) -> tuple[np.ndarray, list[Any], list[tuple[Any, np.ndarray, list[Any]]]]:
@@ -638,6 +697,7 @@ def split_mixed_frame(
         return arr, list(range(arr.shape[1])), []
     if len(X) == 0:
         raise EmptyDataError(f"{param} has 0 rows; at least 1 row is needed.")
+    check_flat_columns(X, param=param)
     dates = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])
              or isinstance(X[c].dtype, pd.PeriodDtype)]
     if dates:

@@ -23,7 +23,7 @@ from clientseg.cli._files import (
     _positive_int,
     _Progress,
 )
-from clientseg.exceptions import ClientsegError
+from clientseg.exceptions import ClientsegError, InvalidParameterError
 
 if TYPE_CHECKING:
     from clientseg.synth import CustomerBase
@@ -67,7 +67,7 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     demo.add_argument("--customers", type=_positive_int, default=20_000,
-                      help="number of customers of the synthetic base")
+                      help="number of customers of the synthetic base (at least 50)")
     demo.add_argument("--segments", type=_positive_int, default=6,
                       help="number of true segments (1 to 10)")
     demo.add_argument("--out", type=Path, default=Path("clientseg-demo"),
@@ -289,11 +289,21 @@ def _profile_matrix(customers: pd.DataFrame) -> pd.DataFrame:
     return (frame - frame.mean()) / frame.std(ddof=0)
 
 
+#: Fewest customers the demo accepts: smaller bases may have no converted contact.
+DEMO_MIN_CUSTOMERS = 50
+
+
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
     import clientseg as cs
 
+    if args.customers < DEMO_MIN_CUSTOMERS:
+        raise InvalidParameterError(
+            f"--customers is {args.customers:,}; the demo needs at least "
+            f"{DEMO_MIN_CUSTOMERS} customers (its scorecard needs contacts who convert and "
+            f"contacts who do not). Raise --customers, e.g. --customers 2000."
+        )
     progress = _Progress(None if args.quiet else err)
     folder = _outdir(args.out)
     lines = [f"clientseg {__version__} demo"]

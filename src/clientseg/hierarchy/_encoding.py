@@ -24,7 +24,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from clientseg._core.validation import check_array, check_options, check_scalar
+from clientseg._core.validation import (
+    check_array,
+    check_flat_columns,
+    check_options,
+    check_scalar,
+)
 from clientseg.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
 
 __all__ = ["MixedDataEncoder"]
@@ -109,6 +114,7 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
         declared categorical), so sparse, complex, 1-D and empty input get its messages.
         """
         if isinstance(X, pd.DataFrame):
+            check_flat_columns(X, param="X")
             validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[1] == 0:
                 raise InvalidDataError(
@@ -193,6 +199,10 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
                 f"explicit level, e.g. X[{column!r}].fillna('missing')."
             )
         names = np.asarray(cat.cat.categories.astype(str), dtype=object)
+        if len(set(names.tolist())) < len(names):  # 1 and "1": one level, as documented
+            names, merged = np.unique(names.astype(str), return_inverse=True)
+            codes = merged[codes]
+            names = names.astype(object)
         return names, codes
 
     # ---- fit / transform -----------------------------------------------------------

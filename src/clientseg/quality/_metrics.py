@@ -180,7 +180,8 @@ def silhouette(
     else:
         Zs, cs = Z, codes
     n_sampled = np.bincount(cs, minlength=k)
-    if np.count_nonzero(n_sampled) < 2:
+    n_labels = np.count_nonzero(n_sampled)
+    if n_labels < 2 or n_labels == cs.shape[0]:  # undefined (scikit-learn refuses both)
         return {"per_segment": np.full(k, np.nan), "overall": np.nan,
                 "n_sampled": n_sampled, "sample_size": int(cs.shape[0])}
     with config_context(working_memory=_SILHOUETTE_BLOCK_MIB):

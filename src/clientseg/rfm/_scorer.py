@@ -18,7 +18,12 @@ from clientseg._core.backends import (
     kind_of,
     to_narwhals,
 )
-from clientseg._core.validation import check_columns, check_options, check_scalar
+from clientseg._core.validation import (
+    check_columns,
+    check_estimator_input,
+    check_options,
+    check_scalar,
+)
 from clientseg.exceptions import (
     InvalidDataError,
     InvalidParameterError,
@@ -171,6 +176,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     def _matrix(self, X: Any, *, reset: bool) -> tuple[np.ndarray, bool]:
         table = self._is_table(X)
         data = X[list(self.columns)] if table else X
+        check_estimator_input(data, param="X")
         arr = validate_data(self, data, reset=reset, dtype=np.float64)
         if arr.shape[1] != 3:
             raise InvalidDataError(
