@@ -459,6 +459,15 @@ QUALITY = [
 ]
 
 
+_NOISE_FILE = pd.DataFrame({"id": np.arange(120), "x1": _NOISE[:, 0], "x2": _NOISE[:, 1],
+                            "segment": _ABC})
+QUALITY.append(
+    Case("R2-cli-quality-without-significant-variables", run_cli,
+         (_NOISE_FILE, "quality", "--labels", "segment", "--id", "id", "--seed", "0",
+          "--out", "{tmp}/o"),
+         check=cli_ok(r"Segment quality: 3 segments")))
+
+
 @pytest.mark.parametrize("case", params(QUALITY))
 def test_quality(case: Case) -> None:
     run_case(case)
@@ -811,22 +820,23 @@ _SEG_X = np.random.default_rng(7).normal(size=(12, 2))
 ESTIMATORS = [
     Case("R15-RFMScorer-fit-nan", lambda X: cs.RFMScorer().fit(X),
          (_rfm_frame(monetary=[np.nan, 2.0, 3.0]),), raises=InvalidDataError,
-         match=r"X has 1 value that is NaN or missing \(first at row 0, column 'monetary'\)"
-               r"\. Impute or drop them"),
+         match=r"Input X contains NaN: 1 value \(NaN or missing\), first at row 0, column "
+               r"'monetary'\. Impute or drop them"),
     Case("R15-RFMScorer-fit-inf", lambda X: cs.RFMScorer().fit(X),
          (_rfm_frame(frequency=[1.0, np.inf, 3.0]),), raises=InvalidDataError,
-         match=r"X has 1 value that is inf \(first at row 1, column 'frequency'\)"),
+         match=r"Input X contains inf: 1 value, first at row 1, column 'frequency'"),
     Case("R21-RFMScorer-fit-pd.NA-in-Int64", lambda X: cs.RFMScorer().fit(X),
          (_rfm_frame(frequency=pd.array([1, None, 3], dtype="Int64")),),
          raises=InvalidDataError,
-         match=r"X has 1 value that is NaN or missing \(first at row 1, column 'frequency'\)"),
+         match=r"Input X contains NaN: 1 value \(NaN or missing\), first at row 1, column "
+               r"'frequency'"),
     Case("R15-RFMScorer-transform-nan",
          lambda X: cs.RFMScorer(2, segment_map=None).fit(_rfm_frame()).transform(X),
          (_rfm_frame(recency_days=[1.0, np.nan, 3.0]),), raises=InvalidDataError,
-         match=r"NaN or missing \(first at row 1, column 'recency_days'\)"),
+         match=r"contains NaN: 1 value \(NaN or missing\), first at row 1, column 'recency_days'"),
     Case("R15-HierarchicalSegmenter-fit-nan", lambda X: cs.HierarchicalSegmenter(2).fit(X),
          (np.vstack([[np.nan, 0.0], _SEG_X]),), raises=InvalidDataError,
-         match=r"X has 1 value that is NaN or missing \(first at row 0, column 0\)"),
+         match=r"Input X contains NaN: 1 value \(NaN or missing\), first at row 0, column 0\."),
     Case("R15-HierarchicalSegmenter-fit-strings",
          lambda X: cs.HierarchicalSegmenter(2).fit(X),
          (pd.DataFrame({"a": list("xyzw"), "b": [1.0, 2.0, 3.0, 4.0]}),),
@@ -835,7 +845,7 @@ ESTIMATORS = [
     Case("R15-HierarchicalSegmenter-predict-inf",
          lambda X: cs.HierarchicalSegmenter(2).fit(_SEG_X).predict(X),
          (np.array([[np.inf, 0.0]]),), raises=InvalidDataError,
-         match=r"X has 1 value that is inf \(first at row 0, column 0\)"),
+         match=r"Input X contains inf: 1 value, first at row 0, column 0\. Impute or drop"),
 ]
 
 
@@ -860,7 +870,7 @@ _SCORES_NAN = pd.DataFrame({"r_score": [1.0, np.nan], "f_score": [1, 2], "m_scor
 
 LEFT = [
     Case("R13-points-non-numeric-string", lambda X: _VW_CARD.points(X),
-         (_VW_X.astype({"v": object}).assign(v=["abc"] + _VW_X["v"].tolist()[1:]),),
+         (_VW_X.astype({"v": object}).assign(v=["abc", *_VW_X["v"].tolist()[1:]]),),
          raises=InvalidDataError, match=r"Column 'v'.*1 value.*not a number.*row 0",
          xfail="R13: the banding converts with float() and raises a raw ValueError"),
     Case("R14-predict-missing-column", lambda X: _VW_CARD.predict(X), (_VW_X[["v"]],),

@@ -495,13 +495,14 @@ def check_estimator_input(X: Any, *, param: str = "X") -> None:
         arr, columns = X, None
     else:
         return
-    for what, mask in (("NaN or missing", np.isnan(arr)), ("inf", np.isinf(arr))):
+    for what, mask in (("NaN", np.isnan(arr)), ("inf", np.isinf(arr))):
         if mask.any():
             row, col = (int(v) for v in np.argwhere(mask)[0])
             where = f"column {columns[col]!r}" if columns is not None else f"column {col}"
+            missing = " (NaN or missing)" if what == "NaN" else ""
             raise InvalidDataError(
-                f"{param} has {_are(int(mask.sum()))} {what} (first at row {row}, {where}). "
-                f"Impute or drop them before the call."
+                f"Input {param} contains {what}: {_values(int(mask.sum()))}{missing}, first "
+                f"at row {row}, {where}. Impute or drop them before the call."
             )
 
 

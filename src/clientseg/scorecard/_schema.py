@@ -205,8 +205,9 @@ def check_document(doc: Any, param_names: list[str]) -> None:
             raise _fail(f"$.criteria[{i}].name", c["name"], "a name not used by another criterion")
         seen.add(c["name"])
     classes = doc.get("classes", [0, 1])
-    if classes != [0, 1]:
-        raise _fail("$.classes", classes, "[0, 1]")
+    if not (isinstance(classes, list) and len(classes) == 2 and classes[0] != classes[1]
+            and all(isinstance(c, int | float | str) for c in classes)):
+        raise _fail("$.classes", classes, "a list of the 2 distinct class labels, e.g. [0, 1]")
     for key in ("intercept", "prior_correction", "base_points", "rounding_auc_loss", "loglik"):
         _num(doc[key], f"$.{key}")
     _int(doc["n_iter"], "$.n_iter")
