@@ -111,6 +111,8 @@ def _int(value: Any, path: str, *, low: int = 0, high: int | None = None,
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(path, value, "an integer" + (" or null" if nullable else ""))
+    if value >= 2**62:  # counts and indices live in int64 arrays
+        raise _fail(path, value, "an integer below 2**62")
     if value < low or (high is not None and value >= high):
         bound = f"in {low}..{high - 1}" if high is not None else f">= {low}"
         raise _fail(path, value, f"an integer {bound}")
@@ -144,13 +146,22 @@ def _criterion(c: Any, path: str, columns: list[Any]) -> None:
     _str(c["method"], f"{path}.method")
     levels = _list(c["levels"], f"{path}.levels", min_len=1)
     n = len(levels)
+    values_seen: set[str] = set()
+    labels_seen: set[str] = set()
     for j, lv in enumerate(levels):
         lp = f"{path}.levels[{j}]"
         lv = _obj(lv, lp, _LEVEL)
         _str(lv["label"], f"{lp}.label")
+        if lv["label"] in labels_seen:
+            raise _fail(f"{lp}.label", lv["label"], "a label no other level of it has")
+        labels_seen.add(lv["label"])
         if kind == "categorical":
             for k, v in enumerate(_list(lv["values"], f"{lp}.values")):
                 _scalar(v, f"{lp}.values[{k}]")
+                if str(v) in values_seen:
+                    raise _fail(f"{lp}.values[{k}]", v,
+                                "a value no other level (nor this one) already lists")
+                values_seen.add(str(v))
         elif lv["values"] is not None:
             raise _fail(f"{lp}.values", lv["values"], "null (numeric criteria have bands)")
         _num(lv["points"], f"{lp}.points")
@@ -178,6 +189,12 @@ def _criterion(c: Any, path: str, columns: list[Any]) -> None:
     _bool(c["missing_own"], f"{path}.missing_own")
     _int(c["other_level"], f"{path}.other_level", high=n, nullable=True)
     _int(c["reference"], f"{path}.reference", high=n)
+    if kind == "numeric":
+        used = set(bands) | {c["missing_level"], c["other_level"]} - {None}
+        unused = sorted(set(range(n)) - used)
+        if unused:
+            raise _fail(f"{path}.levels[{unused[0]}]", levels[unused[0]].get("label"),
+                        "a level some band, the missing level or the other level uses")
 
 
 def check_document(doc: Any, param_names: list[str]) -> None:
@@ -204,6 +221,10 @@ def check_document(doc: Any, param_names: list[str]) -> None:
         if c["name"] in seen:
             raise _fail(f"$.criteria[{i}].name", c["name"], "a name not used by another criterion")
         seen.add(c["name"])
+    names_in_order = [c["name"] for c in criteria]
+    if names_in_order != columns:
+        raise _fail("$.criteria", f"criteria for {names_in_order!r}",
+                    f"one criterion per column, in the order of $.columns ({columns!r})")
     classes = doc.get("classes", [0, 1])
     if not (isinstance(classes, list) and len(classes) == 2 and classes[0] != classes[1]
             and all(isinstance(c, int | float | str) for c in classes)):
