@@ -38,6 +38,7 @@ from clientseg.exceptions import (
     DataQualityWarning,
     EmptyDataError,
     InvalidDataError,
+    InvalidDocumentError,
     InvalidParameterError,
     MissingColumnsError,
     SeparationWarning,
@@ -45,7 +46,8 @@ from clientseg.exceptions import (
     UnreachableTargetWarning,
 )
 
-ERRORS = [EmptyDataError, InvalidDataError, InvalidParameterError, MissingColumnsError]
+ERRORS = [EmptyDataError, InvalidDataError, InvalidDocumentError, InvalidParameterError,
+          MissingColumnsError]
 WARNINGS = [ConvergenceWarning, DataQualityWarning, SeparationWarning, TiedValuesWarning,
             UnreachableTargetWarning]
 

@@ -23,6 +23,7 @@ __all__ = [
     "DataQualityWarning",
     "EmptyDataError",
     "InvalidDataError",
+    "InvalidDocumentError",
     "InvalidParameterError",
     "MissingColumnsError",
     "SeparationWarning",
@@ -49,6 +50,14 @@ class InvalidDataError(ClientsegError):
 
 class InvalidParameterError(ClientsegError):
     """A parameter has a value outside what the function accepts."""
+
+
+class InvalidDocumentError(InvalidDataError, InvalidParameterError):
+    """A saved document (a scorecard's JSON) breaks its schema; the message names the path.
+
+    Both an :class:`InvalidDataError` (the document's values) and an
+    :class:`InvalidParameterError` (the ``document`` parameter).
+    """
 
 
 class ClientsegWarning(UserWarning):

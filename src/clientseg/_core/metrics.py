@@ -50,13 +50,15 @@ def silhouette(Z: np.ndarray, codes: np.ndarray, k: int) -> dict[str, Any]:
     The distances are formed in blocks of :data:`SILHOUETTE_BLOCK_MIB` (scikit-learn's
     default working memory, 1 GiB, holds a 10,000-row sample's whole distance matrix at
     once: 760 MiB, and slower, as the blocks no longer fit in cache). With fewer than two
-    segments present, every value is NaN.
+    segments present, or one row per segment, the silhouette is undefined: every value is
+    NaN.
     """
     from sklearn import config_context
     from sklearn.metrics import silhouette_samples
 
     n_rows = np.bincount(codes, minlength=k)
-    if np.count_nonzero(n_rows) < 2:
+    n_labels = np.count_nonzero(n_rows)
+    if n_labels < 2 or n_labels == codes.shape[0]:  # undefined (scikit-learn refuses both)
         return {"per_segment": np.full(k, np.nan), "overall": np.nan, "n_rows": n_rows}
     with config_context(working_memory=SILHOUETTE_BLOCK_MIB):
         s = silhouette_samples(Z, codes)

@@ -151,6 +151,14 @@ def check_columns(frame: pd.DataFrame, columns: Mapping[str, Any], *, frame_para
     """
     present = list(frame.columns)
     present_set = set(present)
+    counts = pd.Index(present).value_counts()
+    for param, col in columns.items():
+        if col is not None and col in present_set and counts.get(col, 1) > 1:
+            raise InvalidDataError(
+                f"Column {col!r} ({param}) appears {int(counts[col])} times in {frame_param}; "
+                f"a column name must be unique. Rename or drop the copies first, e.g. "
+                f"frame.loc[:, ~frame.columns.duplicated()]."
+            )
     missing = [
         (param, col) for param, col in columns.items() if col is not None and col not in present_set
     ]
@@ -217,6 +225,7 @@ def coerce_datetime(
     column: str,
     param: str,
     timezone: str | None = None,
+    date_format: str | None = None,
 ) -> pd.Series:
     """Parse values to naive ``datetime64[ns]`` with a documented time-zone policy.
 
@@ -234,6 +243,10 @@ def coerce_datetime(
       with mixed offsets, are converted to that zone and made naive; naive values are taken
       to be in that zone already. (In a column that mixes strings with and without an
       offset, those without one are read as UTC: give every value an offset, or none.)
+    * Text such as ``01/02/2025`` (day and month both in two digits or fewer) is refused
+      unless ``date_format`` names the format: parsed row by row, ``01/02`` and ``16/01``
+      would be read in different orders in one column. With ``date_format`` (a
+      ``strftime`` format such as ``"%d/%m/%Y"``), the whole column is read with it.
 
     Returns a new Series (same index as the input when it was a Series).
     """
@@ -243,7 +256,8 @@ def coerce_datetime(
     ):
         parsed = series
     else:
-        parsed = _parse_datetimes(series, column=column, param=param, timezone=timezone)
+        parsed = _parse_datetimes(series, column=column, param=param, timezone=timezone,
+                                  date_format=date_format)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         if timezone is None:
             raise InvalidDataError(
@@ -254,7 +268,7 @@ def coerce_datetime(
             )
         try:
             parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
-        except Exception as exc:  # unknown zone names surface from the tz database
+        except (KeyError, ValueError, TypeError) as exc:  # unknown zone: a KeyError subclass
             raise InvalidParameterError(
                 f"Parameter 'timezone' must be an IANA time-zone name such as 'UTC' or "
                 f"'Europe/Paris'; got {timezone!r} ({exc})."
@@ -275,8 +289,13 @@ _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decima
                            "mixed-integer", "complex"})
 
 
+#: Text dates whose day and month order cannot be told from the text (01/02/2025).
+_DAY_MONTH = r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}(?:\D|$)"
+
+
 def _parse_datetimes(
-    series: pd.Series, *, column: str, param: str, timezone: str | None
+    series: pd.Series, *, column: str, param: str, timezone: str | None,
+    date_format: str | None = None,
 ) -> pd.Series:
     """Parse strings/objects to datetimes; raise naming the unparseable ones."""
     numeric_dtype = pd.api.types.is_numeric_dtype(series.dtype) and not (
@@ -289,11 +308,30 @@ def _parse_datetimes(
             f"unit='s') for epoch seconds."
         )
     missing = series.isna().to_numpy()
+    if date_format is None:
+        text = series.astype("string")
+        ambiguous = text.str.contains(_DAY_MONTH, regex=True).fillna(False).to_numpy(bool)
+        if ambiguous.any():
+            first = _first_position(ambiguous)
+            raise InvalidDataError(
+                f"Column {column!r} ({param}) has {_values(int(ambiguous.sum()))} written "
+                f"as day/month/year or month/day/year (first at row {first}: "
+                f"{series.iloc[first]!r}); read row by row, 01/02 and 16/01 would be read "
+                f"in different orders. Pass date_format='%d/%m/%Y' (or '%m/%d/%Y') to read "
+                f"the whole column with one format."
+            )
+    fmt = "mixed" if date_format is None else date_format
     try:
-        parsed = pd.to_datetime(series, errors="coerce", format="mixed")
+        parsed = pd.to_datetime(series, errors="coerce", format=fmt)
     except (ValueError, TypeError):
         # Several offsets in one column (e.g. "+01:00" and "+02:00") parse only to UTC.
-        aware = pd.to_datetime(series, errors="coerce", format="mixed", utc=True)
+        try:
+            aware = pd.to_datetime(series, errors="coerce", format=fmt, utc=True)
+        except (ValueError, TypeError) as exc:  # only a bad format gets here
+            raise InvalidParameterError(
+                f"Parameter 'date_format' is not a valid strftime format: {date_format!r} "
+                f"({exc}). Pass a format such as '%d/%m/%Y %H:%M'."
+            ) from None
         if timezone is None:
             raise InvalidDataError(
                 f"Column {column!r} ({param}) mixes time-zone offsets "
@@ -306,7 +344,8 @@ def _parse_datetimes(
         first = _first_position(bad)
         raise InvalidDataError(
             f"Column {column!r} ({param}) has {_values(int(bad.sum()))} that cannot be parsed "
-            f"as dates (first at row {first}: {series.iloc[first]!r}). Fix or drop them, or "
+            f"as dates{'' if date_format is None else f' with date_format={date_format!r}'} "
+            f"(first at row {first}: {series.iloc[first]!r}). Fix or drop them, or "
             f"parse the column yourself with pandas.to_datetime(..., format=...)."
         )
     return parsed
@@ -377,6 +416,94 @@ def check_array(
             f"{where}). Impute or drop them before the call."
         )
     return arr
+
+
+def check_vector(values: Any, *, param: str, fix: str = "Drop or fill them first.") -> np.ndarray:
+    """Return ``values`` as a finite 1-D float64 array with at least one value.
+
+    Non-numbers, NaN (``None``, ``pd.NA``) and inf are refused with their count and the
+    position of the first one.
+    """
+    raw = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values,
+                                                                               dtype=object)
+    raw = np.ravel(raw)
+    if raw.size == 0:
+        raise EmptyDataError(f"{param} is empty; at least 1 value is needed.")
+    numbers = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce")
+    arr = numbers.to_numpy(dtype=float, na_value=np.nan)
+    given = pd.notna(pd.Series(raw, dtype=object)).to_numpy()
+    not_number = np.isnan(arr) & given
+    if not_number.any():
+        bad = not_number
+        first = _first_position(bad)
+        raise InvalidDataError(
+            f"{param} has {_are(int(bad.sum()))} not numbers (first at row "
+            f"{first}: {raw[first]!r}). Pass numeric scores, e.g. pd.to_numeric(values)."
+        )
+    for what, mask in (("NaN or missing", np.isnan(arr)), ("inf", np.isinf(arr))):
+        if mask.any():
+            raise InvalidDataError(
+                f"{param} has {_are(int(mask.sum()))} {what} (first at row "
+                f"{_first_position(mask)}). {fix}"
+            )
+    return arr
+
+
+def check_distinct_labels(column: pd.Series, *, name: Any, param: str) -> None:
+    """Refuse a categorical column whose distinct values print the same (``1`` and ``"1"``).
+
+    Two such levels would get one label in tables and JSON, and SQL compares them as one.
+    """
+    uniques = pd.unique(column.dropna())
+    text = pd.Series([str(v) for v in uniques], dtype=object)
+    clash = text.duplicated(keep=False).to_numpy()
+    if clash.any():
+        shown = text[clash].iloc[0]
+        kinds = sorted({type(v).__name__ for v, c in zip(uniques, clash, strict=True) if c})
+        as_text = column.astype(str).to_numpy()
+        rows = np.flatnonzero(as_text == shown)
+        raise InvalidDataError(
+            f"Column {name!r} ({param}) has {int(clash.sum())} distinct values that read "
+            f"the same, e.g. {shown!r} as {' and '.join(kinds)} ({_rows(rows.size)}, first "
+            f"at row {int(rows[0])}). Convert the column to one type first, e.g. "
+            f"X[{name!r}].astype(str)."
+        )
+
+
+def check_estimator_input(X: Any, *, param: str = "X") -> None:
+    """Refuse non-numeric columns, NaN (pd.NA) and inf in an estimator's input, by position.
+
+    Only pandas frames and real 2-D float arrays are inspected: everything else (shapes,
+    widths, feature names, sparse or complex input) is left to scikit-learn's
+    ``validate_data``, whose messages its estimator checks expect.
+    """
+    if isinstance(X, pd.DataFrame):
+        check_flat_columns(X, param=param)
+        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
+                       or pd.api.types.is_bool_dtype(X[c])]
+        if non_numeric:
+            raise InvalidDataError(
+                f"{param} has {len(non_numeric)} non-numeric column(s): "
+                f"{_fmt_list(non_numeric)}. Convert them with pandas.to_numeric(...), or "
+                f"encode categories first (clientseg's MixedDataEncoder)."
+            )
+        if any(np.iscomplexobj(X[c].to_numpy()) for c in X.columns):
+            return
+        arr = X.to_numpy(dtype=float, na_value=np.nan)
+        columns: list[Any] | None = list(X.columns)
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
+        arr, columns = X, None
+    else:
+        return
+    for what, mask in (("NaN", np.isnan(arr)), ("inf", np.isinf(arr))):
+        if mask.any():
+            row, col = (int(v) for v in np.argwhere(mask)[0])
+            where = f"column {columns[col]!r}" if columns is not None else f"column {col}"
+            missing = " (NaN or missing)" if what == "NaN" else ""
+            raise InvalidDataError(
+                f"Input {param} contains {what}: {_values(int(mask.sum()))}{missing}, first "
+                f"at row {row}, {where}. Impute or drop them before the call."
+            )
 
 
 def check_binary(y: Any, *, param: str, n_expected: int | None = None) -> np.ndarray:
@@ -540,6 +667,22 @@ def check_nonnegative(
     return out
 
 
+def check_flat_columns(X: pd.DataFrame, *, param: str) -> None:
+    """Refuse MultiIndex and duplicated column names (a column must be one Series)."""
+    if isinstance(X.columns, pd.MultiIndex):
+        raise InvalidDataError(
+            f"{param} has MultiIndex columns ({X.columns.nlevels} levels); one name per "
+            f"column is needed. Flatten them first, e.g. X.columns = ['_'.join(map(str, c)) "
+            f"for c in X.columns]."
+        )
+    dup = X.columns[X.columns.duplicated()].unique()
+    if len(dup):
+        raise InvalidDataError(
+            f"{param} has {len(dup)} duplicated column name(s): {_fmt_list(list(dup))}. "
+            f"Rename or drop the copies first, e.g. X.loc[:, ~X.columns.duplicated()]."
+        )
+
+
 def split_mixed_frame(
     X: Any, *, param: str = "X"
 ) -> tuple[np.ndarray, list[Any], list[tuple[Any, np.ndarray, list[Any]]]]:
@@ -555,6 +698,7 @@ def split_mixed_frame(
         return arr, list(range(arr.shape[1])), []
     if len(X) == 0:
         raise EmptyDataError(f"{param} has 0 rows; at least 1 row is needed.")
+    check_flat_columns(X, param=param)
     dates = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])
              or isinstance(X[c].dtype, pd.PeriodDtype)]
     if dates:

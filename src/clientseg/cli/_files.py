@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 import pandas as pd
 
-from clientseg._core.validation import check_columns
+from clientseg._core.validation import check_columns, coerce_datetime
 from clientseg.exceptions import ClientsegError, InvalidDataError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -336,7 +336,16 @@ def _finish(lines: list[str], folder: Path, written: list[str], out: TextIO) -> 
 def _outdir(path: Path) -> Path:
     if path.exists() and not path.is_dir():
         raise InvalidParameterError(f"--out '{path}' exists and is not a folder.")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".clientseg-write-check"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:  # a file on the way, a read-only or virtual file system...
+        raise InvalidParameterError(
+            f"--out '{path}' cannot be created or written: {exc.strerror or exc}. Pass a "
+            f"folder you can write to."
+        ) from None
     return path
 
 
@@ -346,22 +355,34 @@ _RFM_FLAGS = {
     "customer_id_col": "--customer-id", "datetime_col": "--date",
     "monetary_value_col": "--amount", "invoice_col": "--invoice",
     "observation_period_end": "--as-of", "returns": "--returns", "duplicates": "--duplicates",
-    "timezone": "--timezone", "n_bins": "--bins", "transactions": "FILE",
+    "timezone": "--timezone", "date_format": "--date-format", "n_bins": "--bins",
+    "transactions": "FILE",
 }
 
 
-def _as_dates(frame: pd.DataFrame, column: str, flag: str) -> pd.DataFrame:
-    """Return ``frame`` with ``column`` parsed as date-times when it holds text."""
-    series = frame[column]
-    if pd.api.types.is_datetime64_any_dtype(series):
+def _as_dates(frame: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """Return ``frame`` with the ``--date`` column parsed by the library's date policy.
+
+    The library's rules apply (numbers are refused, day/month text needs ``--date-format``,
+    mixed offsets are converted with ``--timezone``); only the wording of unparseable text
+    is the command's own.
+    """
+    column = args.date
+    if pd.api.types.is_datetime64_any_dtype(frame[column]):
         return frame
     try:
-        parsed = pd.to_datetime(series)
-    except (ValueError, TypeError) as exc:
-        reason = str(exc).strip().splitlines()[0]
+        with _flags(_RFM_FLAGS):
+            parsed = coerce_datetime(frame[column], column=column, param="datetime_col",
+                                     timezone=args.timezone, date_format=args.date_format)
+    except InvalidDataError as exc:
+        found = re.search(r"has (.+?) that cannot be parsed as dates(.*?\(first at row .*?\))\. ",
+                          str(exc))
+        if found is None:
+            raise
         raise InvalidDataError(
-            f"Column {column!r} ({flag}) could not be read as dates: {reason}. Write its "
-            f"dates as YYYY-MM-DD HH:MM:SS (with the same UTC offset on every row, if any)."
+            f"Column {column!r} (--date) could not be read as dates: {found[1]} cannot be "
+            f"parsed{found[2]}. Write its dates as YYYY-MM-DD HH:MM:SS, or pass "
+            f"--date-format."
         ) from None
     return frame.assign(**{column: parsed})
 
@@ -380,7 +401,7 @@ def rfm_step(args: argparse.Namespace,
     _require(tx, [("--customer-id", args.customer_id), ("--date", args.date),
                   ("--amount", amount), ("--invoice", args.invoice)],
              where=_where(args.file))
-    tx = _as_dates(tx, args.date, "--date")
+    tx = _as_dates(tx, args)
     folder = _outdir(args.out)
     progress(f"RFM table of {len(tx):,} lines (returns={args.returns!r}, "
              f"duplicates={args.duplicates!r}) as of {args.as_of}")
@@ -389,7 +410,8 @@ def rfm_step(args: argparse.Namespace,
             tx, customer_id_col=args.customer_id, datetime_col=args.date,
             monetary_value_col=amount, invoice_col=args.invoice,
             observation_period_end=args.as_of, returns=args.returns,
-            duplicates=args.duplicates, timezone=args.timezone)
+            duplicates=args.duplicates, timezone=args.timezone,
+            date_format=args.date_format)
     return tx, table, folder
 
 
@@ -402,7 +424,9 @@ def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with _flags(_RFM_FLAGS):
         exclusions = cs.rfm_exclusions(table)
         progress(f"scoring {len(table):,} customers on {args.bins} bins")
-        scores = cs.RFMScorer(n_bins=args.bins).fit_transform(table)
+        # the named segments (rf_grid) are written for 5 bins: other N score without names
+        smap = "rf_grid" if args.bins == 5 else None
+        scores = cs.RFMScorer(n_bins=args.bins, segment_map=smap).fit_transform(table)
     written: list[str] = []
     _write(table, folder, "rfm_table.csv", written=written)
     _write(scores, folder, "rfm_scores.csv", written=written)
@@ -411,7 +435,13 @@ def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     used = int(exclusions.loc["kept", "rows"])
     dropped = exclusions.drop(index="kept")
     dropped = dropped[dropped["rows"] > 0]
-    sizes = scores["segment"].value_counts()
+    if smap is None:
+        sizes = scores["rfm_cell"].value_counts().sort_index()
+        title = (f"Cells (customers; named segments need --bins 5, so --bins {args.bins} "
+                 f"writes scores without them):")
+    else:
+        sizes = scores["segment"].value_counts()
+        title = "Segments (customers):"
     sizes = sizes[sizes > 0]
     lines = [f"RFM of {args.file} as of {args.as_of}: {len(table):,} customers, "
              f"{used:,} of {len(tx):,} rows used."]
@@ -420,7 +450,7 @@ def run_rfm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   dropped[["rows", "share", "amount", "policy"]].to_string()]
     else:
         lines.append("No row excluded.")
-    lines += ["", "Segments (customers):", sizes.rename("customers").to_string()]
+    lines += ["", title, sizes.rename("customers").to_string()]
     return _finish(lines, folder, written, out)
 
 

@@ -15,8 +15,15 @@ import numpy as np
 import pandas as pd
 
 from clientseg._core.version import __version__
-from clientseg.cli._files import SUFFIXES, _column_list, _k_option, _positive_int, _Progress
-from clientseg.exceptions import ClientsegError
+from clientseg.cli._files import (
+    SUFFIXES,
+    _column_list,
+    _k_option,
+    _outdir,
+    _positive_int,
+    _Progress,
+)
+from clientseg.exceptions import ClientsegError, InvalidParameterError
 
 if TYPE_CHECKING:
     from clientseg.synth import CustomerBase
@@ -60,7 +67,7 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     demo.add_argument("--customers", type=_positive_int, default=20_000,
-                      help="number of customers of the synthetic base")
+                      help="number of customers of the synthetic base (at least 50)")
     demo.add_argument("--segments", type=_positive_int, default=6,
                       help="number of true segments (1 to 10)")
     demo.add_argument("--out", type=Path, default=Path("clientseg-demo"),
@@ -163,8 +170,12 @@ def _add_file_commands(commands: Any) -> None:
     rfm.add_argument("--timezone", metavar="TZ",
                      help="IANA zone (Europe/Paris, UTC) whose calendar days count; needed "
                           "when dates carry a UTC offset")
+    rfm.add_argument("--date-format", metavar="FMT",
+                     help="strftime format of every text date, e.g. '%%d/%%m/%%Y'; needed "
+                          "for dates such as 01/02/2025, whose day and month are ambiguous")
     rfm.add_argument("--bins", type=_positive_int, default=5, metavar="N",
-                     help="number of score levels of R, F and M (quantile bins)")
+                     help="number of score levels of R, F and M (quantile bins); segments "
+                          "are named for 5 only, other N write the scores and cells")
     _common_tail(rfm)
 
     segment = _file_command(
@@ -291,14 +302,23 @@ def _profile_matrix(customers: pd.DataFrame) -> pd.DataFrame:
     return (frame - frame.mean()) / frame.std(ddof=0)
 
 
+#: Fewest customers the demo accepts: smaller bases may have no converted contact.
+DEMO_MIN_CUSTOMERS = 50
+
+
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
     import clientseg as cs
 
+    if args.customers < DEMO_MIN_CUSTOMERS:
+        raise InvalidParameterError(
+            f"--customers is {args.customers:,}; the demo needs at least "
+            f"{DEMO_MIN_CUSTOMERS} customers (its scorecard needs contacts who convert and "
+            f"contacts who do not). Raise --customers, e.g. --customers 2000."
+        )
     progress = _Progress(None if args.quiet else err)
-    folder: Path = args.out
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _outdir(args.out)
     lines = [f"clientseg {__version__} demo"]
 
     progress(f"drawing a synthetic base of {args.customers:,} customers (seed {args.seed}), "

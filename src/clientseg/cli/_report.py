@@ -81,6 +81,9 @@ def add_parser(commands: Any, formatter: Any) -> None:
     sub.add_argument("--duplicates", choices=("keep", "drop", "raise"), default="drop",
                      help="rows equal in every column to an earlier row")
     sub.add_argument("--timezone", metavar="TZ", help="IANA zone whose calendar days count")
+    sub.add_argument("--date-format", metavar="FMT",
+                     help="strftime format of text dates, e.g. %%d/%%m/%%Y (needed when day "
+                          "and month could be swapped)")
     sub.add_argument("--k-min", type=_positive_int, default=2, metavar="K")
     sub.add_argument("--k-max", type=_positive_int, default=10, metavar="K")
     sub.add_argument("--contacts", type=Path, metavar="FILE",

@@ -25,7 +25,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clientseg._core.backends import kind_of, native_pandas
-from clientseg._core.validation import check_array, check_options, check_scalar
+from clientseg._core.validation import (
+    check_array,
+    check_flat_columns,
+    check_options,
+    check_scalar,
+)
 from clientseg.exceptions import DataQualityWarning, InvalidDataError, InvalidParameterError
 
 __all__ = ["MixedDataEncoder"]
@@ -183,6 +188,7 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
         if not isinstance(X, pd.DataFrame) and kind_of(X) not in (None, "other"):
             X = native_pandas(X)  # Polars, PyArrow, DuckDB, Dask: read as pandas would
         if isinstance(X, pd.DataFrame):
+            check_flat_columns(X, param="X")
             validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[1] == 0:
                 raise InvalidDataError(
@@ -267,6 +273,10 @@ class MixedDataEncoder(TransformerMixin, BaseEstimator):
                 f"explicit level, e.g. X[{column!r}].fillna('missing')."
             )
         names = np.asarray(cat.cat.categories.astype(str), dtype=object)
+        if len(set(names.tolist())) < len(names):  # 1 and "1": one level, as documented
+            names, merged = np.unique(names.astype(str), return_inverse=True)
+            codes = merged[codes]
+            names = names.astype(object)
         return names, codes
 
     # ---- fit / transform -----------------------------------------------------------

@@ -13,7 +13,7 @@ from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from clientseg._core.validation import check_options, check_scalar
+from clientseg._core.validation import check_estimator_input, check_options, check_scalar
 from clientseg.exceptions import (
     DataQualityWarning,
     EmptyDataError,
@@ -240,6 +240,7 @@ class HierarchicalSegmenter(StreamingMixin, ClusterMixin, BaseEstimator):
         """
         self._check_params()
         forget_stream(self)
+        check_estimator_input(X, param="X")
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         n = X.shape[0]
         w = _check_weights(sample_weight, n, allow_zero=True)
@@ -382,6 +383,7 @@ class HierarchicalSegmenter(StreamingMixin, ClusterMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        check_estimator_input(X, param="X")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return pairwise_distances_argmin(X, self.cluster_centers_).astype(np.int64)
 

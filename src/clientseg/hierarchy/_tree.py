@@ -13,7 +13,7 @@ from clientseg.exceptions import (
     InvalidDataError,
     InvalidParameterError,
 )
-from clientseg.hierarchy._ward import cut_roots, ward_merges
+from clientseg.hierarchy._ward import MAX_WEIGHT_RATIO, cut_roots, ward_merges
 
 __all__ = ["TREE_COLUMNS", "WardTree", "ward_linkage", "ward_tree"]
 
@@ -280,6 +280,15 @@ def _check_weights(sample_weight: Any, n: int, *, allow_zero: bool = False) -> n
         raise InvalidDataError(
             f"sample_weight is zero for all {n:,} rows; at least one positive weight is needed."
         )
+    positive = w[w > 0]
+    ratio = float(positive.max() / positive.min())
+    if ratio > MAX_WEIGHT_RATIO:
+        raise InvalidDataError(
+            f"sample_weight spans a ratio of {ratio:.3g} between its largest (row "
+            f"{int(np.argmax(w))}) and smallest positive weights; the Ward engine supports "
+            f"ratios up to {MAX_WEIGHT_RATIO:.0e}. Rescale or cap the weights, e.g. "
+            f"np.clip(w, w.max() / {MAX_WEIGHT_RATIO:.0e}, None)."
+        )
     return w
 
 
@@ -304,7 +313,7 @@ def _build_tree(
     gains = merges.gains
     # Heights are sqrt(2 gain); the heap gives non-decreasing gains up to rounding, and a
     # running maximum keeps the heights monotone for scipy's tools.
-    heights = np.maximum.accumulate(np.sqrt(2.0 * np.maximum(gains, 0.0)))
+    heights = np.maximum.accumulate(merges.heights)
     Z = np.column_stack([merges.children.astype(np.float64), heights, merges.sizes])
     return WardTree(
         linkage=_readonly(Z),

@@ -48,7 +48,7 @@ from scipy.spatial import cKDTree
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
-from clientseg.exceptions import InvalidParameterError
+from clientseg.exceptions import InvalidDataError, InvalidParameterError
 
 __all__: list[str] = []
 
@@ -67,6 +67,25 @@ class WardMerges:
     sizes: np.ndarray  # (n-1,) number of leaves in the merged cluster
     weights: np.ndarray  # (n-1,) mass of the merged cluster
     centroids: np.ndarray  # (n-1, d) centroid of the merged cluster (original coordinates)
+    heights: np.ndarray  # (n-1,) sqrt(2 gain), computed before unscaling (no overflow)
+
+
+#: Largest ratio of two positive masses the float32 scan represents (``1/w`` must stay a
+#: normal float32 once the masses are scaled to a largest mass of 1).
+MAX_WEIGHT_RATIO = 1e30
+
+
+def _pow2_scale(values: np.ndarray, *, even: bool = False) -> float:
+    """Power of two near ``max |values|`` (1.0 for zeros): dividing by it is exact.
+
+    ``even`` gives an even exponent, so that the square root of the scale is exact too.
+    """
+    top = float(np.max(np.abs(values))) if values.size else 0.0
+    if not np.isfinite(top) or top == 0.0:
+        return 1.0
+    exponent = int(np.frexp(top)[1]) - 1  # 2**exponent <= top < 2**(exponent + 1)
+    exponent -= exponent % 2 if even else 0
+    return float(np.ldexp(1.0, exponent))
 
 
 class _Progress:
@@ -155,8 +174,37 @@ def ward_merges(X: np.ndarray, w: np.ndarray, *, progress: bool = False) -> Ward
     -------
     WardMerges
         Merges in non-decreasing cost order, with scipy's cluster ids.
+
+    Notes
+    -----
+    Ward's merge order is invariant to a common scale of ``X`` and of ``w``: the engine
+    runs on ``X / sx`` and ``w / sw`` (powers of two, so the division is exact and the
+    result bit-identical wherever the unscaled run did not overflow), then scales the
+    costs back. Values up to float64's largest thus work; masses whose ratio exceeds
+    :data:`MAX_WEIGHT_RATIO` are refused (the float32 scan cannot hold ``1/w``).
     """
-    return _Engine(X, w).run(progress)
+    ratio = float(w.max() / w.min())
+    if not ratio <= MAX_WEIGHT_RATIO:
+        raise InvalidDataError(
+            f"sample_weight spans a ratio of {ratio:.3g} between its largest and smallest "
+            f"positive weight (largest at row {int(np.argmax(w))}); the Ward engine supports "
+            f"ratios up to {MAX_WEIGHT_RATIO:.0e}. Rescale or cap the weights (e.g. "
+            f"np.clip(w, w.max() / {MAX_WEIGHT_RATIO:.0e}, None))."
+        )
+    sx = _pow2_scale(X)
+    sw = _pow2_scale(w, even=True)
+    merges = _Engine(X / sx, w / sw).run(progress)
+    heights = np.sqrt(2.0 * np.maximum(merges.gains, 0.0)) * (sx * np.sqrt(sw))
+    with np.errstate(over="ignore"):
+        gains = merges.gains * sx * sx * sw  # may overflow to inf past ~1e154
+    return WardMerges(
+        merges.children,
+        gains,
+        merges.sizes,
+        merges.weights * sw,
+        merges.centroids * sx,
+        heights,
+    )
 
 
 class _Engine:
@@ -165,7 +213,7 @@ class _Engine:
     Positions ``0..width-1`` hold clusters; merged-away positions are marked dead and the
     arrays are compacted when an eighth of the columns are dead.
 
-    * ``A`` (n, d), float64: centred centroids; the exact costs use it.
+    * ``A`` (n, d), float64: centroids centred on the median; the exact costs use it.
     * ``S`` (d + 2, n), float32: the scan matrix ``[c; ||c||²; 1]`` and ``Q`` (n, d + 2) its
       query rows ``[-2c, 1, ||c||²]``, so one contiguous matrix-vector product
       ``Q[p] @ S`` approximates every squared distance to cluster ``p`` (dead columns have
@@ -184,8 +232,12 @@ class _Engine:
     def __init__(self, X: np.ndarray, w: np.ndarray) -> None:
         n, d = X.shape
         self.n, self.d = n, d
-        self.mean = (w @ X) / w.sum()
-        self.A = X - self.mean  # centring shrinks the norms, hence the expansion's rounding
+        # Centring shrinks the norms, hence the expansion's rounding, and keeps the exact
+        # costs of offset data precise. The coordinate-wise median, not the mean: a far
+        # outlier drags the mean away, and centring on it would round away the
+        # differences between the other points.
+        self.centre = np.median(X, axis=0)
+        self.A = X - self.centre
         sq = np.einsum("ij,ij->i", self.A, self.A)
         self.S = np.empty((d + 2, n), dtype=np.float32)
         self.S[:d] = self.A.T
@@ -413,9 +465,9 @@ class _Engine:
                     heappush(heap, (c_cost, new, c_nn))
         finally:
             bar.close()
-        centroids += self.mean
+        centroids += self.centre
         sizes = _leaf_counts(children, n)
-        return WardMerges(children, gains, sizes, weights, centroids)
+        return WardMerges(children, gains, sizes, weights, centroids, np.empty(0))
 
 
 def _leaf_counts(children: np.ndarray, n: int) -> np.ndarray:

@@ -293,7 +293,11 @@ class QualityReport:
         """
         seg = self._parts["segments"].copy()
         top = self._parts["top_variables"]
-        text = (top.assign(t=top["feature"] + " (" + top["v_test"].map("{:+.1f}".format) + ")")
+        # formatted row by row: with no significant variable the columns are empty, and
+        # pandas cannot add an empty float column to a str one
+        labels = [f"{f} ({v:+.1f})" for f, v in
+                  zip(top["feature"].tolist(), top["v_test"].tolist(), strict=True)]
+        text = (top.assign(t=pd.Series(labels, index=top.index, dtype=object))
                 .groupby("segment", sort=False, observed=True)["t"].agg(", ".join))
         seg["top_variables"] = text.reindex(seg.index).fillna("").to_numpy()
         checks = self._parts["checks"]

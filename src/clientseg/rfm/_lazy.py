@@ -144,10 +144,17 @@ def lazy_rfm_parts(
     ]
     # one pass counts the rows of each exclusion rule and, among the rows no rule excludes,
     # the zero and negative amounts (unless duplicates are dropped first: then a later pass)
-    counts = (frame.with_columns(rule.alias(_RULE), *flag_columns).group_by(_RULE)
+    is_inf = (amt.abs() == float("inf")).cast(nw.Int64).alias("inf_rows")
+    counts = (frame.with_columns(rule.alias(_RULE), *flag_columns, is_inf).group_by(_RULE)
               .agg(nw.len().alias("rows"), nw.col(_AMT).sum().alias("amount"),
-                   *(nw.col(c).sum() for c in _FLAGS))
+                   *(nw.col(c).sum() for c in (*_FLAGS, "inf_rows")))
               .collect().to_pandas())
+    n_inf = _count(counts["inf_rows"].fillna(0).sum())
+    if n_inf:  # the pandas path refuses them too (lazy engines have no row positions)
+        raise InvalidDataError(
+            f"Column {monetary_value_col!r} (monetary_value_col) has {n_inf:,} inf "
+            f"value(s). Replace them with finite numbers."
+        )
     by_rule = {(None if pd.isna(r) else r): (_count(n), _money(a))
                for r, n, a in zip(counts[_RULE], counts["rows"], counts["amount"], strict=True)}
     n_rows_in = sum(v[0] for v in by_rule.values())

@@ -18,7 +18,12 @@ from clientseg._core.backends import (
     kind_of,
     to_narwhals,
 )
-from clientseg._core.validation import check_options, check_scalar
+from clientseg._core.validation import (
+    check_columns,
+    check_estimator_input,
+    check_options,
+    check_scalar,
+)
 from clientseg.exceptions import (
     InvalidDataError,
     InvalidParameterError,
@@ -158,11 +163,19 @@ class RFMScorer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ input
     def _is_table(self, X: Any) -> bool:
-        return isinstance(X, pd.DataFrame) and all(c in X.columns for c in self.columns_)
+        if not isinstance(X, pd.DataFrame):
+            return False
+        cols = self.columns_
+        present = [c in X.columns for c in cols]
+        if any(present) and not all(present):
+            # a table naming some of the columns: a misspelt name must not score by position
+            check_columns(X, {f"columns[{i}]": c for i, c in enumerate(cols)}, frame_param="X")
+        return all(present)
 
     def _matrix(self, X: Any, *, reset: bool) -> tuple[np.ndarray, bool]:
         table = self._is_table(X)
         data = X[list(self.columns_)] if table else X
+        check_estimator_input(data, param="X")
         arr = validate_data(self, data, reset=reset, dtype=np.float64)
         if arr.shape[1] != 3:
             raise InvalidDataError(

@@ -85,6 +85,7 @@ def rfm_table(
     zero_amounts: str = "keep",
     duplicates: str = "keep",
     timezone: str | None = None,
+    date_format: str | None = None,
     output: str = "native",
 ) -> Any:
     """Aggregate transaction lines into one RFM row per customer.
@@ -129,6 +130,10 @@ def rfm_table(
         such as ``"Europe/Paris"``), aware dates and ``observation_period_end`` are
         converted to it and naive dates are taken to be in it. Days are calendar days of
         that zone.
+    date_format : str, optional
+        A ``strftime`` format (``"%d/%m/%Y"``) that reads every text date of
+        ``datetime_col``. Text such as ``01/02/2025`` is refused without it: day and
+        month cannot be told apart. Ignored when the column already holds date-times.
     output : {"native", "pandas"}, default "native"
         The kind of the result. ``"native"``: the kind of ``transactions`` (pandas for
         pandas, a Polars DataFrame for a Polars DataFrame, a Polars LazyFrame for a
@@ -260,6 +265,7 @@ def rfm_table(
             observation_period_end=observation_period_end,
             observation_period_start=observation_period_start,
             policies=policies,
+            date_format=date_format,
         )
         table = _aggregate(lines)
     table.attrs[ATTRS_KEY]["observation_period_start"] = (
@@ -335,6 +341,17 @@ def _build_table(
     policies: Mapping[str, Any],
 ) -> pd.DataFrame:
     """Assemble the customer table and its exclusion record (both engines end here)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        amount_used = float(monetary.sum())
+    overflow = ~np.isfinite(monetary)
+    if overflow.any() or not np.isfinite(amount_used):
+        where = (f"{int(overflow.sum()):,} customer(s) (first: {ids[int(np.argmax(overflow))]})"
+                 if overflow.any() else "all customers together")
+        raise InvalidDataError(
+            f"The amounts (monetary_value_col) of {where} sum beyond the largest float "
+            f"(about 1.8e308), so monetary would be inf. Rescale the amounts (e.g. to "
+            f"thousands) before the call."
+        )
     end_day = days(end_ns)
     recency = end_day - days(last)
     tenure = end_day - days(first)
@@ -354,7 +371,7 @@ def _build_table(
     table.attrs[ATTRS_KEY] = {
         "n_rows_in": int(n_rows_in),
         "n_rows_used": int(n_rows_in) - n_excluded,
-        "amount_used": float(monetary.sum()),
+        "amount_used": amount_used,
         "exclusions": {r: {"rows": int(exclusions[r]["rows"]),
                            "amount": float(exclusions[r]["amount"])} for r in RULES},
         "netted_returns": {"rows": int(netted["rows"]), "amount": float(netted["amount"])},

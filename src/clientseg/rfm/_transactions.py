@@ -109,6 +109,14 @@ def check_policies(
             f"Parameter 'timezone' must be None or an IANA time-zone name such as 'UTC'; "
             f"got {timezone!r} of type {type(timezone).__name__}."
         )
+    if timezone is not None:  # checked even when every date is naive
+        try:
+            pd.Timestamp("2000-01-01").tz_localize(timezone)
+        except (KeyError, ValueError, TypeError) as exc:  # unknown zone: a KeyError subclass
+            raise InvalidParameterError(
+                f"Parameter 'timezone' must be an IANA time-zone name such as 'UTC' or "
+                f"'Europe/Paris'; got {timezone!r} ({type(exc).__name__}: {exc})."
+            ) from None
     return Policies(returns, missing_ids, missing_values, zero_amounts, duplicates, timezone)
 
 
@@ -138,7 +146,7 @@ def to_timestamp(value: Any, *, param: str, timezone: str | None) -> pd.Timestam
             )
         try:
             ts = ts.tz_convert(timezone).tz_localize(None)
-        except Exception as exc:  # unknown zone names surface from the tz database
+        except (KeyError, ValueError, TypeError) as exc:  # unknown zone: a KeyError subclass
             raise InvalidParameterError(
                 f"Parameter 'timezone' must be an IANA time-zone name such as 'UTC' or "
                 f"'Europe/Paris'; got {timezone!r} ({exc})."
@@ -167,10 +175,14 @@ def _codes_for(values: Any, *, sort: bool = True) -> tuple[np.ndarray, Any]:
         span = hi - lo + 1
         if span <= 2 * arr.size + 1024:  # dense integer ids: offsets, no hashing
             # int32 codes halve the memory traffic of the scatter/gather passes
-            offset = np.subtract(arr, lo, dtype=np.int64)
-            if span < 2**31:
-                offset = offset.astype(np.int32)
-            uniques = np.arange(lo, hi + 1, dtype=np.int64).astype(arr.dtype, copy=False)
+            if arr.dtype.kind == "u":  # uint64 ids >= 2**63 do not fit int64: stay unsigned
+                low = np.uint64(lo)
+                offset = arr.astype(np.uint64) - low
+                uniques = (low + np.arange(span, dtype=np.uint64)).astype(arr.dtype)
+            else:
+                offset = np.subtract(arr, lo, dtype=np.int64)
+                uniques = np.arange(lo, hi + 1, dtype=np.int64).astype(arr.dtype, copy=False)
+            offset = offset.astype(np.int32 if span < 2**31 else np.int64)
             return offset, uniques
     try:
         codes, uniques = pd.factorize(arr, sort=sort)
@@ -230,6 +242,7 @@ def clean_lines(
     observation_period_end: Any,
     observation_period_start: Any,
     policies: Policies,
+    date_format: str | None = None,
 ) -> CleanLines:
     """Apply the exclusion rules in order and return the kept lines as arrays.
 
@@ -247,7 +260,7 @@ def clean_lines(
     n = len(frame)
     ids = frame[customer_id_col]
     dates = coerce_datetime(frame[datetime_col], column=datetime_col, param="datetime_col",
-                            timezone=tz)
+                            timezone=tz, date_format=date_format)
     ns = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
     nat = dates.isna().to_numpy()
     amount = None

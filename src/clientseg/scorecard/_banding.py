@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from clientseg._core.validation import check_distinct_labels
+
 __all__: list[str] = []
 
 MISSING_LABEL = "(missing)"
@@ -342,6 +344,7 @@ def learn_categorical(
         order = list(column.dtype.categories)  # the user's order (ordered bands stay ordered)
         codes = np.asarray(column.cat.codes, dtype=np.intp)
     else:
+        check_distinct_labels(column, name=name, param="categorical criterion")
         try:
             codes, uniques = pd.factorize(column, sort=True)
         except TypeError:  # values of mixed types cannot be sorted: first-seen order

@@ -430,6 +430,8 @@ class LogisticScorecard(CardOutputs, ClassifierMixin, BaseEstimator):
                     f"Parameter 'edges' gives bands for column {name!r}, which is categorical "
                     f"(dtype {col.dtype}). Give edges for numeric columns only."
                 )
+            if name in edges:
+                _check_edges(name, edges[name])
             if numeric:
                 crit = learn_numeric(name, col.to_numpy(dtype=float, na_value=np.nan), y,
                                      method=self.binning, n_bins=int(self.n_bins),
@@ -769,3 +771,16 @@ _ENGINE_KINDS = ("polars", "polars-lazy", "duckdb", "pyarrow", "dask")
 def _index(X: Any) -> pd.Index:
     return X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(X))
 
+
+def _check_edges(name: Any, values: Any) -> None:
+    """Refuse user edges that are not numbers or are NaN (a NaN edge cuts nothing)."""
+    raw = np.ravel(np.asarray(values, dtype=object))
+    numbers = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(float)
+    bad = np.isnan(numbers)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InvalidParameterError(
+            f"Parameter 'edges' for column {name!r} has {int(bad.sum())} value(s) that are "
+            f"NaN or not numbers (first at position {first}: {raw[first]!r}). Pass finite "
+            f"numbers, e.g. edges={{{name!r}: [0.0, 30.0, 60.0]}}."
+        )

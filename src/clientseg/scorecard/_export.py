@@ -21,9 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clientseg.exceptions import InvalidDataError, InvalidParameterError
+from clientseg.exceptions import (
+    ClientsegError,
+    InvalidDataError,
+    InvalidDocumentError,
+    InvalidParameterError,
+)
 from clientseg.scorecard._banding import Criterion
 from clientseg.scorecard._points import PointsScale, effective_cutoffs
+from clientseg.scorecard._schema import check_document, check_points_range, parse
 
 #: A fitted LogisticScorecard. Typed loosely: the card's module imports this one, and a
 #: typing-only import back would close an import circle.
@@ -122,24 +128,46 @@ def from_json(cls: Any, document: Any) -> Any:
         doc = document
     else:
         text = str(document)
-        if not text.lstrip().startswith("{"):
+        if text.lstrip()[:1] not in ("{", "["):
             path = Path(text)
-            if not path.is_file():
+            try:
+                is_file = path.is_file()
+            except (OSError, ValueError):  # too long or a NUL byte: not a file name
+                is_file = False
+            if not is_file:
                 raise InvalidParameterError(
                     f"Parameter 'document' must be JSON text, a dict or the path of a JSON "
                     f"file; {text[:60]!r} is none of these."
                 )
             text = path.read_text(encoding="utf-8")
-        doc = json.loads(text)
+        doc = parse(text)
+    if not isinstance(doc, dict):
+        raise InvalidDocumentError(
+            f"Parameter 'document' must be a JSON object; got {type(doc).__name__}. Pass "
+            f"the text written by LogisticScorecard.to_json()."
+        )
     if doc.get("schema") != SCHEMA:
-        raise InvalidParameterError(
+        raise InvalidDocumentError(
             f"Parameter 'document' has schema {doc.get('schema')!r}; this version of clientseg "
             f"reads {SCHEMA!r}. Export it again with LogisticScorecard.to_json()."
         )
+    check_document(doc, list(cls().get_params()))
     params = dict(doc["params"])
     if params.get("grade_labels") is not None:
         params["grade_labels"] = tuple(params["grade_labels"])
     card = cls(**params)
+    try:
+        card._check_params()
+    except (ClientsegError, TypeError, ValueError) as exc:  # None or a list for a number
+        raise InvalidDocumentError(
+            f"Parameter 'document' has invalid $.params: {exc}"
+        ) from None
+    if len(card.grade_labels) != len(doc["grade_cutoffs"]) + 1:
+        raise InvalidDocumentError(
+            f"Parameter 'document' has {len(doc['grade_cutoffs'])} $.grade_cutoffs for "
+            f"{len(card.grade_labels)} grade labels; it must have one fewer cut-off than "
+            f"labels. Restore $.grade_cutoffs or $.params.grade_labels."
+        )
     crits, points, coefs, ses, refs = [], [], [], [], []
     for c in doc["criteria"]:
         levels = c["levels"]
@@ -183,6 +211,7 @@ def from_json(cls: Any, document: Any) -> Any:
     card.n_iter_ = int(doc["n_iter"])
     card.converged_ = bool(doc["converged"])
     card.loglik_ = float(doc["loglik"])
+    check_points_range(card)
     card._tables()
     return card
 

@@ -12,6 +12,7 @@ from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 
 from clientseg._core.validation import check_scalar
+from clientseg.exceptions import InvalidParameterError
 from clientseg.scorecard import _export
 from clientseg.scorecard._report import ScorecardReport, ScoreDrift, drift
 
@@ -124,7 +125,15 @@ class CardOutputs:
         if path is not None:
             from pathlib import Path
 
-            Path(path).write_text(text, encoding="utf-8")
+            target = Path(path)
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError as exc:  # a folder, a missing folder, no permission...
+                raise InvalidParameterError(
+                    f"Parameter 'path' ({str(target)!r}) cannot be written: "
+                    f"{exc.strerror or exc}. Pass the path of a file in an existing folder "
+                    f"you can write to (e.g. 'card.json')."
+                ) from None
         return text
 
     @classmethod

@@ -232,11 +232,12 @@ def psi(expected: Any, actual: Any, *, n_bins: int = 10) -> float:
     >>> round(psi(rng.normal(50, 10, 5000), rng.normal(50, 10, 5000)), 3) < 0.1
     True
     """
-    from clientseg._core.validation import check_scalar
+    from clientseg._core.validation import check_scalar, check_vector
 
     check_scalar("n_bins", n_bins, kind=int, low=2)
-    e = np.asarray(expected, dtype=float)
-    a = np.asarray(actual, dtype=float)
+    fix = "Drop them from both samples first: a PSI cannot place them in a bin."
+    e = check_vector(expected, param="expected", fix=fix)
+    a = check_vector(actual, param="actual", fix=fix)
     value, *_ = _psi_from_counts(*score_bin_counts(e, a, n_bins))
     return value
 

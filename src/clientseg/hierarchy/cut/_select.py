@@ -119,6 +119,14 @@ def _tree_from_linkage(Z: Any, X: np.ndarray) -> WardTree:
             f"{n:,} rows of X has shape ({n - 1:,}, 4). Pass the linkage built on X, a "
             f"WardTree or a fitted HierarchicalSegmenter."
         )
+    bad = ~np.isfinite(Z)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise InvalidParameterError(
+            f"Parameter 'tree' has {int(bad.sum()):,} NaN or inf value(s) (first at merge "
+            f"{row}, column {col}); a linkage holds finite ids, heights and counts. Pass "
+            f"the linkage built on X, e.g. clientseg.ward_linkage(X)."
+        )
     heights = Z[:, 2]
     if np.any(np.diff(heights) < -1e-12 * max(1.0, float(heights.max(initial=0.0)))):
         raise InvalidParameterError(
