@@ -438,3 +438,21 @@ def test_public_names_are_reachable_from_the_package():
     assert cs.synth.make_customer_base is make_customer_base
     assert set(cs.synth.__all__) >= {"make_customer_base", "iter_customer_base", "CustomerBase",
                                      "GroundTruth", "SEGMENT_PARAMETERS", "CONVERSION_MODEL"}
+
+
+def test_truth_importance_is_the_share_of_each_criterions_true_effect_range():
+    from clientseg.synth import CONVERSION_MODEL, make_customer_base
+
+    base = make_customer_base(50, n_contacts=200, random_state=3)
+    importance = base.truth.importance
+    criteria = [c for c in base.contacts.columns if c != "converted"]
+    assert list(importance.index) == criteria
+    assert importance.sum() == pytest.approx(100.0)
+    effects = CONVERSION_MODEL["effects"]
+    spans = {c: max(e) - min(e) for c, e in effects.items()}
+    # lead_origin: effects 0.6 down to -0.8, a range of 1.4 out of 8.8 in all
+    assert importance["lead_origin"] == pytest.approx(100 * 1.4 / sum(spans.values()))
+    assert importance["lead_origin"] == pytest.approx(100 * 1.4 / 8.8)
+    no_effect = [c for c in criteria if c not in effects]
+    assert no_effect and (importance[no_effect] == 0).all()
+    assert (importance[list(effects)] > 0).all()

@@ -228,6 +228,8 @@ class GroundTruth:
         Criterion -> its reference level (effect 0).
     injected : dict
         With ``messy=True``, how many rows of each kind of mess were added; zeros otherwise.
+    importance : Series
+        Each criterion's true share of the points (%; 0 for criteria with no effect).
     """
 
     segment: pd.Series
@@ -257,6 +259,31 @@ class GroundTruth:
             for j, level in enumerate(levels[1:], start=1):
                 columns[f"{criterion}={level}"] = (codes == j).astype(np.int8)
         return pd.DataFrame(columns, index=contacts.index)
+
+    @property
+    def importance(self) -> pd.Series:
+        """Each contact criterion's true share of the points (%), the recovery target.
+
+        The share of criterion ``c`` is ``100 * range_c / sum of ranges``, where ``range_c``
+        is the largest minus the smallest of its true level effects (the reference level's
+        0 included), the same definition as a fitted card's ``weights_`` (the span of its
+        points). Criteria with no true effect get 0. Indexed by every criterion of the
+        contacts (see :data:`CRITERIA`), in that order; the shares sum to 100.
+
+        Examples
+        --------
+        >>> from clientseg.synth import make_customer_base
+        >>> truth = make_customer_base(50, n_contacts=100, random_state=0).truth
+        >>> round(float(truth.importance.sum()), 6), float(truth.importance["gender"])
+        (100.0, 0.0)
+        >>> truth.importance.idxmax()
+        'lead_origin'
+        """
+        spans = {c: float(max(e) - min(e)) for c, e in CONVERSION_MODEL["effects"].items()}
+        total = sum(spans.values())
+        values = [100.0 * spans.get(c, 0.0) / total for c in _COLUMNS]
+        return pd.Series(values, index=pd.Index(list(_COLUMNS), name="criterion"),
+                         name="importance_pct")
 
     def conversion_logit(self, contacts: pd.DataFrame) -> np.ndarray:
         """Return the true log-odds of conversion of each contact."""
