@@ -61,12 +61,14 @@ def _campaigns(n, n_campaigns, seed0):
     return np.mean(inside), np.mean(width), np.max(regret)
 
 
+@pytest.mark.slow
 def test_realised_band_covers_95pct_of_simulated_campaigns_and_regret_is_small():
     coverage, width, worst_regret = _campaigns(20_000, 100, seed0=1_000)
     assert 0.92 <= coverage <= 0.98, (coverage, width)
     assert worst_regret <= 0.02
 
 
+@pytest.mark.slow
 def test_band_agrees_with_simulated_poisson_binomial_quantiles():
     rng = np.random.default_rng(3)
     p = rng.beta(1, 12, 5_000)
@@ -197,6 +199,7 @@ def test_bands_contain_the_expected_profit(p, c, v, level):
 @given(st.lists(st.tuples(st.sampled_from([0.0, 0.1, 0.2, 0.5, 1.0]),
                           st.sampled_from([1.0, 2.0, 5.0, 10.0])), min_size=1, max_size=40),
        st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_input_order_does_not_matter(rows, random):
     p, v = (np.array(x) for x in zip(*rows, strict=True))
     perm = np.array(random.sample(range(len(p)), len(p)))
@@ -259,6 +262,7 @@ def test_grades_as_segments_give_per_grade_depths():
 # ------------------------------------------------------------------ calibration band
 
 
+@pytest.mark.slow
 def test_calibration_map_matches_statsmodels_logit_on_logit_p():
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(6)
@@ -270,6 +274,7 @@ def test_calibration_map_matches_statsmodels_logit_on_logit_p():
     assert fit.b == pytest.approx(ref[1], abs=2e-3)
 
 
+@pytest.mark.slow
 def test_calibration_band_matches_a_naive_row_bootstrap():
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(7)
@@ -446,6 +451,7 @@ def test_errors_are_value_errors_and_evaluate_checks_its_outcomes():
 # ------------------------------------------------------------------ results and plots
 
 
+@pytest.mark.slow
 def test_result_is_immutable_picklable_and_renders():
     p = np.random.default_rng(11).beta(1, 9, 1_000)
     plan = plan_campaign(p, cost_per_contact=COST, value_per_conversion=VALUE,
@@ -510,3 +516,11 @@ def test_campaign_guide_runs(tmp_path, monkeypatch):
     assert ns["evaluation"].n_contacts == plan.chosen_n_contacts
     gold = ns["by_value"].allocation.set_index("segment").loc["gold"]
     assert gold["value_per_conversion"] == pytest.approx(ns["value"]["gold"])
+
+
+def test_a_cost_of_a_few_subnormals_gives_an_infinite_roi_without_warning():
+    """Found by hypothesis in CI: fixed_cost=5e-324 made profit / cost overflow."""
+    plan = plan_campaign(np.array([1.0]), cost_per_contact=0.0, value_per_conversion=1.0,
+                         fixed_cost=5e-324, n_boot=0, random_state=0)
+    assert np.isinf(plan.to_frame()["roi"].to_numpy()[-1])
+    str(plan.summary())

@@ -142,7 +142,7 @@ def allocation_table(order: np.ndarray, q_sorted: np.ndarray, v_sorted: np.ndarr
         nxt[ok] = q_sorted[first[ok]] * v_sorted[first[ok]] - cost
     mean_value = np.bincount(code_s, weights=v_sorted, minlength=k) / np.maximum(contacts, 1)
     value = np.where(np.isnan(seg_value), mean_value, seg_value)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         roi = np.where(seg_cost > 0, (rev - seg_cost) / seg_cost, np.nan)
     return pd.DataFrame({
         "segment": labels, "contacts": contacts, "chosen": n_chosen,

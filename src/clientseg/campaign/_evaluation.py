@@ -116,7 +116,7 @@ class CampaignEvaluation:
         realised = rev[depths] - frame["cost"].to_numpy()
         sd = np.sqrt(self.plan._curves.variance[depths])
         diff = realised - frame["expected_profit"].to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             z = np.where(sd > 0, diff / sd, np.where(diff == 0, 0.0, np.sign(diff) * np.inf))
         frame["realised_conversions"] = conv[depths]
         frame["realised_revenue"] = rev[depths]

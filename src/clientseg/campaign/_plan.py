@@ -185,7 +185,10 @@ class CampaignPlan:
 
     def _roi(self, k: int) -> float:
         c = self._curves
-        return float(c.profit[k] / c.cost[k]) if c.cost[k] > 0 else float("nan")
+        if not c.cost[k] > 0:
+            return float("nan")
+        with np.errstate(over="ignore"):  # a cost of a few subnormals: ROI is inf
+            return float(c.profit[k] / c.cost[k])
 
     def _calibration_band(self, depths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = self._parts["cal_depths"]
@@ -229,7 +232,7 @@ class CampaignPlan:
         else:
             cal_low, cal_high = self._calibration_band(depths)
         cost = c.cost[depths]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # tiny costs: inf
             roi = np.where(cost > 0, c.profit[depths] / cost, np.nan)
         return pd.DataFrame({
             "percentile": 100 * depths / self.n_contacts,
