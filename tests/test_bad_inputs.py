@@ -172,6 +172,7 @@ HANGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("call", HANGS)
 def test_ward_huge_weight_is_refused_quickly(call: str) -> None:
     out = run_in_subprocess(f"""
@@ -351,6 +352,7 @@ AMOUNTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", params(AMOUNTS))
 def test_rfm_amounts(case: Case) -> None:
     run_case(case)
@@ -609,6 +611,7 @@ _JUNK = [None, True, -1, 0, 7, 0.5, -1e308, 1e308, "x", "", [], {}, [0], {"a": 1
        ops=st.lists(st.sampled_from(["delete", "replace", "empty", "duplicate"]),
                     min_size=3, max_size=3),
        junk=st.lists(st.sampled_from(_JUNK), min_size=3, max_size=3))
+@pytest.mark.slow
 def test_from_json_corruptions_give_our_error_or_a_card_in_range(paths, ops, junk):
     doc = copy.deepcopy(_DOC)
     for path, op, value in zip(paths, ops, junk, strict=False):

@@ -154,6 +154,7 @@ def customers(base):
     return base.customers.join(table[["recency_days", "frequency", "monetary"]])
 
 
+@pytest.mark.slow
 def test_segment_auto_on_parquet_reports_the_k_it_writes(customers, tmp_path):
     path = tmp_path / "customers.parquet"
     customers.to_parquet(path)  # the id is the frame's index: read back as a column
@@ -212,6 +213,7 @@ def test_segment_bad_k_is_refused_by_argparse(capsys, tmp_path):
 # --------------------------------------------------------------------------------- score
 
 
+@pytest.mark.slow
 def test_score_fits_writes_and_applies_the_card(base, tmp_path):
     contacts = base.contacts
     fit_path, apply_path = tmp_path / "contacts.csv", tmp_path / "prospects.parquet"
@@ -393,6 +395,7 @@ def test_top_level_help_lists_the_file_commands(capsys):
 @pytest.mark.parametrize(("sep", "suffix", "encoding"), [
     (";", ".csv", "utf-8"), ("\t", ".csv.gz", "utf-8"), ("|", ".csv.xz", "cp1252"),
     (",", ".csv.bz2", "utf-8-sig")])
+@pytest.mark.slow
 def test_rfm_reads_separators_compressions_and_encodings_it_finds(base, tmp_path, sep, suffix,
                                                                   encoding):
     """An export as spreadsheets write them: found from the first lines, no flag needed."""

@@ -43,6 +43,7 @@ def result(three):
 # ------------------------------------------------------------------ the chosen k
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_clear_cut_data_gets_the_true_k(seed):
     centres = [[0, 0], [9, 0], [0, 9], [9, 9]]
@@ -51,6 +52,7 @@ def test_clear_cut_data_gets_the_true_k(seed):
     assert result.k == 4, result.summary()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_uniform_noise_has_no_structure(seed):
     X = np.random.default_rng(seed).uniform(size=(300, 4))
@@ -66,6 +68,7 @@ def test_default_k_range_starts_at_2_and_never_answers_1():
     assert list(result.table.index) == list(range(2, 11))
 
 
+@pytest.mark.slow
 def test_a_single_criterion_rule_returns_its_pick(result, three):
     X, tree = three
     for name in ("calinski_harabasz", "silhouette", "hartigan"):
@@ -226,6 +229,7 @@ def test_a_scipy_linkage_gives_the_same_table(result, three):
     assert from_scipy.k == result.k
 
 
+@pytest.mark.slow
 def test_two_stage_segmenter_rows_map_to_micro_clusters():
     X = blobs(5, [[0, 0], [10, 0], [5, 9]], n=3_000, sd=1.0)
     seg = HierarchicalSegmenter(n_segments=3, strategy="two_stage", n_micro=200,
@@ -426,6 +430,7 @@ def test_segmenter_auto_cuts_where_select_cut_does(three):
     assert HierarchicalSegmenter(3).fit(X).cut_ is None
 
 
+@pytest.mark.slow
 def test_segmenter_auto_on_a_two_stage_tree_and_with_options():
     X = blobs(8, [[0, 0], [10, 0], [5, 9], [15, 9]], n=6_000)
     seg = HierarchicalSegmenter("auto", strategy="two_stage", n_micro=150, random_state=0,

@@ -47,12 +47,14 @@ def revenue(frame: pd.DataFrame) -> float:
     return float((frame["Quantity"].astype("float64") * frame["UnitPrice"]).sum())
 
 
+@pytest.mark.slow
 def test_shape_and_columns(retail):
     assert retail.shape == (541_909, 9)
     assert list(retail.columns) == [*ORIGINAL, "Amount"]
     assert isinstance(retail.index, pd.RangeIndex)
 
 
+@pytest.mark.slow
 def test_dtypes_are_as_documented(retail):
     for col in ("InvoiceNo", "StockCode", "Description", "Country"):
         assert isinstance(retail[col].dtype, pd.StringDtype), col
@@ -102,6 +104,7 @@ def test_exact_duplicates_over_the_original_columns(retail):
     assert retail.duplicated(subset=ORIGINAL).sum() == 5_268
 
 
+@pytest.mark.slow
 def test_cleaning_ladder(retail):
     known = retail[retail["CustomerID"].notna()]
     assert len(known) == 406_829
@@ -130,6 +133,7 @@ def test_amount_is_quantity_times_unit_price(retail):
     assert retail["Amount"].isna().sum() == 0
 
 
+@pytest.mark.slow
 def test_each_call_returns_an_independent_frame(retail):
     first = load_online_retail()
     assert first is not retail
@@ -146,6 +150,7 @@ def test_each_call_returns_an_independent_frame(retail):
         assert not np.shares_memory(second[col].to_numpy(), retail[col].to_numpy())
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_shipped_data_equal_the_shared_research_copy(retail, shared_file):
     reference = pd.read_csv(shared_file("online_retail_uci.csv.gz"), dtype=DTYPES)

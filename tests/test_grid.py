@@ -128,6 +128,7 @@ def test_grid_file_errors_name_the_criterion_and_the_fix(rows, match):
         PointsGrid.read_csv("criterion,rule,points\n" + rows + "\n")
 
 
+@pytest.mark.slow
 def test_unknown_column_names_the_criterion_on_every_engine(b2b_grid, b2b_contacts):
     pl = pytest.importorskip("polars")
     X = b2b_contacts.rename(columns={"sector": "sectr"})
@@ -288,6 +289,7 @@ def grids_and_data(draw):
     return grid, pd.DataFrame(columns)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(grids_and_data())
 def test_property_random_grids_agree_on_every_engine_and_sql(case):
@@ -323,6 +325,7 @@ def _grid(x_pts, noise_pts, region_pts):
                       max_points=max(x_pts) + max(noise_pts) + max(region_pts))
 
 
+@pytest.mark.slow
 def test_evaluate_accepts_a_right_grid(simulated):
     X, y = simulated
     report = _grid((0, 60), (0, 0), (0, 40)).evaluate(X, y)
@@ -332,6 +335,7 @@ def test_evaluate_accepts_a_right_grid(simulated):
                                                      .points(X)))
 
 
+@pytest.mark.slow
 def test_evaluate_names_reversed_and_unsupported_criteria(simulated):
     X, y = simulated
     report = _grid((60, 0), (0, 30), (0, 40)).evaluate(X, y)
@@ -346,6 +350,7 @@ def test_evaluate_names_reversed_and_unsupported_criteria(simulated):
     assert "Points grid evaluation" in str(report.summary())
 
 
+@pytest.mark.slow
 def test_rule_and_grade_rates_have_wilson_intervals(simulated):
     from statsmodels.stats.proportion import proportion_confint
 
@@ -361,6 +366,7 @@ def test_rule_and_grade_rates_have_wilson_intervals(simulated):
     assert (g.loc["A", "ci_low"], g.loc["A", "ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_calibrate_matches_an_unpenalised_logistic_regression(simulated):
     import statsmodels.api as sm
 
@@ -454,6 +460,7 @@ def test_drift_reports_psi_and_rate_changes(simulated):
 # ------------------------------------------------------------------ the done criterion
 
 
+@pytest.mark.slow
 def test_wrong_grid_from_a_learned_card_is_flagged_and_revised(synthetic, card):
     """Flip the two most important criteria, give 10 points to a no-effect one."""
     from scipy.stats import spearmanr
@@ -502,6 +509,7 @@ def _cli(*argv):
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow
 def test_cli_score_grid_applies_and_evaluates(simulated, tmp_path):
     X, y = simulated
     data = X.assign(converted=y, contact_id=np.arange(len(X)))

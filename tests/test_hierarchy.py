@@ -91,6 +91,7 @@ def _shapes() -> list[tuple[str, np.ndarray]]:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "X"), _shapes(), ids=[s[0] for s in _shapes()])
 def test_heights_and_partitions_equal_scipy(name, X):
     Z = ward_linkage(X)
@@ -209,6 +210,7 @@ def _repeated_vs_weighted(points: np.ndarray, weights: np.ndarray) -> None:
     d=st.integers(1, 4),
     max_w=st.integers(1, 5),
 )
+@pytest.mark.slow
 def test_integer_weights_equal_repeated_rows(seed, n, d, max_w):
     rng = np.random.default_rng(seed)
     points = rng.normal(size=(n, d))
@@ -216,6 +218,7 @@ def test_integer_weights_equal_repeated_rows(seed, n, d, max_w):
     _repeated_vs_weighted(points, weights)
 
 
+@pytest.mark.slow
 @given(seed=st.integers(0, 2**32 - 1), n_distinct=st.integers(2, 12))
 def test_integer_weights_with_duplicate_points(seed, n_distinct):
     rng = np.random.default_rng(seed)
@@ -305,6 +308,7 @@ def test_segmenter_exact_matches_scipy_cut():
     np.testing.assert_allclose(seg.inertia_, seg.tree_.within_inertia(4), rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_two_stage_recovers_clear_segments_and_consolidation_helps():
     X, y = make_blobs(20_000, n_features=6, centers=6, cluster_std=1.5, random_state=0)
     seg = HierarchicalSegmenter(6, strategy="two_stage", n_micro=200, consolidate=True,
@@ -482,6 +486,7 @@ def test_encoder_unseen_levels(categorical_unseen):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @parametrize_with_checks([HierarchicalSegmenter(), MixedDataEncoder()])
 def test_sklearn_conformance(estimator, check):
     check(estimator)

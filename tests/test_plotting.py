@@ -123,11 +123,13 @@ def _overlaps(boxes) -> list[tuple[int, int]]:
 # ----------------------------------------------------------------- every plot, same rules
 
 
+@pytest.mark.slow
 def test_every_public_plot_function_is_covered_here(results):
     assert sorted(_calls(results)) == NAMES
     assert all(name.startswith("plot_") for name in NAMES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_every_plot_returns_its_axes_with_a_title_and_labelled_axes(results, name):
     ax = _agg_axes()
@@ -138,6 +140,7 @@ def test_every_plot_returns_its_axes_with_a_title_and_labelled_axes(results, nam
     assert ax.get_ylabel(), f"{name} has no y label"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_every_plot_makes_one_figure_of_its_own_when_given_no_axes(results, name):
     before = set(plt.get_fignums())
@@ -149,6 +152,7 @@ def test_every_plot_makes_one_figure_of_its_own_when_given_no_axes(results, name
     assert set(plt.get_fignums()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_drawing_on_a_given_axes_opens_no_pyplot_figure_nor_changes_rcparams(results, name):
     plt.close("all")
@@ -160,6 +164,7 @@ def test_drawing_on_a_given_axes_opens_no_pyplot_figure_nor_changes_rcparams(res
     assert dict(mpl.rcParams) == rc_before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_no_text_is_cut_off_by_the_edge_of_its_own_figure(results, name):
     ax = _calls(results)[name](None)
@@ -252,6 +257,7 @@ def test_links_above_the_cut_are_neutral_not_a_segment_colour():
     ("plot_rfm_migration", "y"), ("plot_cut_criteria", "x"), ("plot_inertia_gains", "x"),
     ("plot_scorecard_weights", "y"), ("plot_scorecard_points", "y"), ("plot_lift", "x"),
 ])
+@pytest.mark.slow
 def test_tick_labels_do_not_overlap(results, name, axis):
     ax = _calls(results)[name](None)
     ax.figure.canvas.draw()
@@ -271,6 +277,7 @@ def test_tick_labels_do_not_overlap(results, name, axis):
 @pytest.mark.parametrize("name", ["plot_segment_sizes", "plot_segment_stability",
                                   "plot_cut_criteria", "plot_lift", "plot_gains",
                                   "plot_score_distribution"])
+@pytest.mark.slow
 def test_legends_do_not_cover_bars_or_markers(results, name):
     ax = _calls(results)[name](None)
     ax.figure.canvas.draw()
@@ -302,6 +309,7 @@ def test_plots_of_twelve_segments_label_each_segment_once(results):
 # ------------------------------------------------------------------------- large trees
 
 
+@pytest.mark.slow
 def test_the_dendrogram_of_a_large_two_stage_tree_draws_at_most_truncate_leaves():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200_000, 3)) + np.repeat(np.arange(4), 50_000)[:, None] * 4.0
@@ -315,6 +323,7 @@ def test_the_dendrogram_of_a_large_two_stage_tree_draws_at_most_truncate_leaves(
     assert "200,000 customers" in ax.get_xlabel()
 
 
+@pytest.mark.slow
 def test_the_dendrogram_of_a_large_linkage_is_truncated_not_refused():
     Z = cs.ward_linkage(np.random.default_rng(1).normal(size=(5_000, 2)))
     ax = plotting.plot_dendrogram(Z, cut=12, truncate=40)
@@ -340,6 +349,7 @@ def test_large_numbers_on_an_axis_use_one_unit():
     assert "8,000" in [t.get_text() for t in ax.get_yticklabels()]
 
 
+@pytest.mark.slow
 def test_figures_close_cleanly(results):
     plt.close("all")
     for name in NAMES:
@@ -347,6 +357,7 @@ def test_figures_close_cleanly(results):
     assert plt.get_fignums() == []
 
 
+@pytest.mark.slow
 def test_the_figures_are_pandas_free_of_mutation(results):
     scores = results["scores"].copy(deep=True)
     table = results["table"].copy(deep=True)

@@ -261,6 +261,7 @@ def test_stability_is_high_for_well_separated_segments_with_kmeans_and_ward():
         assert res.ari_runs >= 0.9
 
 
+@pytest.mark.slow
 def test_stability_is_low_for_segments_cut_through_noise():
     X = np.random.default_rng(0).normal(size=(600, 4))
     labels = KMeans(n_clusters=6, n_init=3, random_state=0).fit_predict(X)
@@ -335,6 +336,7 @@ def test_random_labels_of_the_same_sizes_fail_separation_and_homogeneity(synthet
     assert not failed["check"].isin(["size_share", "size_count"]).any()
 
 
+@pytest.mark.slow
 def test_merging_two_true_segments_lowers_their_homogeneity(synthetic):
     X, truth, _ = synthetic
     merged = truth.astype(str).replace({"at_risk": "at_risk+loyal", "loyal": "at_risk+loyal"})
@@ -495,6 +497,7 @@ def segmented(draw):
     return X, labels, value, seed
 
 
+@pytest.mark.slow
 @given(segmented())
 def test_shares_and_value_shares_sum_to_one(case):
     X, labels, value, _ = case
@@ -504,6 +507,7 @@ def test_shares_and_value_shares_sum_to_one(case):
     assert seg["count"].sum() == len(X)
 
 
+@pytest.mark.slow
 @given(segmented())
 def test_metrics_are_invariant_to_label_renaming_and_row_order(case):
     X, labels, value, seed = case
@@ -849,6 +853,7 @@ def test_pairwise_ari_between_runs_matches_a_direct_computation():
                                    jaccard_best_match(codes[seen], runs[b][seen], 3))
 
 
+@pytest.mark.slow
 def test_silhouette_distances_are_formed_in_blocks_not_all_at_once():
     # 4,000 sampled rows: their whole distance matrix is 4,000² x 8 bytes = 122 MiB; formed
     # in blocks, the silhouette's peak stays near one 64 MiB block.

@@ -367,6 +367,7 @@ tx_rows = st.tuples(
        zero_amounts=st.sampled_from(["keep", "drop"]),
        duplicates=st.sampled_from(["keep", "drop"]),
        invoice=st.booleans())
+@pytest.mark.slow
 def test_table_matches_pandas_oracle(rows, returns, zero_amounts, duplicates, invoice):
     ids, inv, day, amount = zip(*rows, strict=True)
     tx = pd.DataFrame({"customer_id": pd.array(ids, dtype="Int64"), "invoice_id": inv,
@@ -451,6 +452,7 @@ def test_other_engines_refuse_what_pandas_refuses(tiny_transactions, engine):
         rfm_table(frame, **base, invoice_col="order")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("policies", POLICY_SETS)
 def test_other_engines_equal_the_pandas_path(messy_base, engine, policies):
@@ -542,6 +544,7 @@ def retail_table(tx, **kw):
                      observation_period_end="2011-12-09 23:59:59", **kw)
 
 
+@pytest.mark.slow
 def test_online_retail_reference_figures(online_retail):
     t = retail_table(online_retail, returns="drop")  # known id and Quantity > 0
     assert len(t) == 4_339
@@ -561,6 +564,7 @@ def test_online_retail_reference_figures(online_retail):
                  2) == 8_300_065.81
 
 
+@pytest.mark.slow
 def test_online_retail_frequency_ties_score_without_crashing(online_retail):
     t = retail_table(online_retail, returns="drop", zero_amounts="drop")
     ones = t["frequency"] == 1
@@ -879,6 +883,7 @@ customer_tables = st.integers(1, 60).flatmap(lambda n: st.tuples(
                                   "monetary": cols[2]}))
 
 
+@pytest.mark.slow
 @ignore_ties
 @given(table=customer_tables, n_bins=st.integers(2, 30))
 def test_scores_stay_in_range(table, n_bins):
@@ -897,6 +902,7 @@ def test_scores_stay_in_range(table, n_bins):
     assert s["r_score"].tolist() == expected_r.tolist()
 
 
+@pytest.mark.slow
 @ignore_ties
 @given(table=customer_tables, seed=st.integers(0, 2**32 - 1))
 def test_scores_ignore_row_order(table, seed):
@@ -906,6 +912,7 @@ def test_scores_ignore_row_order(table, seed):
     pd.testing.assert_frame_equal(a, b.loc[a.index])
 
 
+@pytest.mark.slow
 @ignore_ties
 @given(table=customer_tables)
 def test_identical_customers_share_scores(table):
@@ -914,6 +921,7 @@ def test_identical_customers_share_scores(table):
     assert (cells.nunique() == 1).all()
 
 
+@pytest.mark.slow
 @ignore_ties
 @given(table=customer_tables, who=st.integers(0, 59), earlier=st.integers(1, 400))
 def test_later_last_purchase_never_lowers_r(table, who, earlier):
@@ -927,6 +935,7 @@ def test_later_last_purchase_never_lowers_r(table, who, earlier):
     assert moved_r.iloc[who] >= s["r_score"].iloc[who]
 
 
+@pytest.mark.slow
 @ignore_ties
 @given(table=customer_tables, power=st.integers(-6, 10))
 def test_scaling_amounts_leaves_scores_unchanged(table, power):
@@ -935,6 +944,7 @@ def test_scaling_amounts_leaves_scores_unchanged(table, power):
                                   RFMScorer(segment_map=None).fit_transform(scaled))
 
 
+@pytest.mark.slow
 @ignore_ties
 @given(table=customer_tables)
 def test_reusing_edges_reproduces_scores(table):
@@ -949,6 +959,7 @@ def test_reusing_edges_reproduces_scores(table):
                                st.sampled_from([1.5, 2.0, 10.0, 99.99])),
                      min_size=1, max_size=30),
        seed=st.integers(0, 2**32 - 1))
+@pytest.mark.slow
 def test_scores_ignore_transaction_order_and_id_labels(rows, seed):
     ids, inv, day, amount = zip(*rows, strict=True)
     tx = pd.DataFrame({"customer_id": ids, "invoice_id": inv, "amount": amount,
@@ -1186,6 +1197,7 @@ def test_plot_rfm_migration_and_result_plot():
         cs.plotting.plot_rfm_migration(pd.DataFrame())
 
 
+@pytest.mark.slow
 @ignore_ties
 def test_inputs_are_never_mutated(tiny_transactions, negative_amount_transactions,
                                   tz_aware_transactions):

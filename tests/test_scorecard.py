@@ -124,6 +124,7 @@ def test_coefficients_match_unpenalised_sklearn(simulated, card):
                                lr.coef_[0], atol=2e-4)
 
 
+@pytest.mark.slow
 def test_standard_errors_match_statsmodels_on_synthetic_truth_design(synthetic):
     sm = pytest.importorskip("statsmodels.api")
     train, _ = synthetic
@@ -180,6 +181,7 @@ def test_confidence_intervals_cover_true_coefficients(synthetic):
     assert hits.mean(axis=0).min() >= 0.8
 
 
+@pytest.mark.slow
 def test_auc_close_to_true_model_on_holdout(synthetic):
     """Hold-out AUC within 0.005 of the true model's, on average over three draws.
 
@@ -972,6 +974,7 @@ def test_predictions_are_row_order_invariant(simulated, card):
         "converted); string labels are refused so the positive class is never guessed",
     },
 )
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::clientseg.exceptions.SeparationWarning")
 @pytest.mark.filterwarnings("ignore::clientseg.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore::clientseg.exceptions.DataQualityWarning")
@@ -1013,6 +1016,7 @@ def test_public_names():
     assert clientseg.psi is psi
 
 
+@pytest.mark.slow
 def test_docstring_examples_run():
     from clientseg.scorecard import _card, _outputs, _plotting, _report
 
@@ -1356,6 +1360,7 @@ def grading_rows(card, simulated):
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(cutoffs=st.lists(_CUT, min_size=2, max_size=2))
 def test_grades_agree_in_python_polars_duckdb_and_sql_for_any_cutoffs(grading_rows, cutoffs):
     """Ties, infinities, rising thresholds and empty grades: every path grades alike.

@@ -69,6 +69,7 @@ def test_every_customer_bought_and_every_line_is_in_the_period(small_base):
     assert tx["date"].is_monotonic_increasing
 
 
+@pytest.mark.slow
 def test_an_invoice_has_one_customer_and_one_date(invoices):
     assert (invoices["n_customers"] == 1).all()
     assert (invoices["n_dates"] == 1).all()
@@ -99,6 +100,7 @@ def test_repr_names_sizes(small_base):
 # ----------------------------------------------------------------------- reproducible
 
 
+@pytest.mark.slow
 def test_same_seed_same_base_other_seed_other_base():
     a = make_customer_base(2_000, random_state=11)
     b = make_customer_base(2_000, random_state=11)
@@ -118,6 +120,7 @@ def test_generator_and_randomstate_seeds_are_accepted_and_reproducible():
     pd.testing.assert_frame_equal(c.customers, d.customers)
 
 
+@pytest.mark.slow
 def test_chunk_size_changes_memory_not_data():
     whole = make_customer_base(25_000, random_state=5)
     chunked = make_customer_base(25_000, random_state=5, chunk_size=7_000)
@@ -126,6 +129,7 @@ def test_chunk_size_changes_memory_not_data():
     pd.testing.assert_series_equal(whole.truth.segment, chunked.truth.segment)
 
 
+@pytest.mark.slow
 def test_a_customer_does_not_depend_on_the_base_size():
     # Random numbers are drawn per block of customers: the first 10k are the same
     # customers whether the base has 12k or 25k of them.
@@ -134,6 +138,7 @@ def test_a_customer_does_not_depend_on_the_base_size():
     pd.testing.assert_frame_equal(small.customers.iloc[:10_000], large.customers.iloc[:10_000])
 
 
+@pytest.mark.slow
 def test_chunks_put_together_are_the_base():
     whole = make_customer_base(25_000, random_state=4)
     chunks = list(iter_customer_base(25_000, random_state=4, chunk_size=10_000))
@@ -270,6 +275,7 @@ def test_design_bands_are_right_open(small_base):
     assert design.filter(like="age=").sum(axis=1).tolist() == [0, 1, 1]  # <25 is reference
 
 
+@pytest.mark.slow
 def test_a_logistic_fit_recovers_the_true_coefficients():
     sm = pytest.importorskip("statsmodels.api")
     base = make_customer_base(1_000, random_state=21, n_contacts=200_000)
@@ -337,6 +343,7 @@ def online_retail_shares() -> dict[str, float]:
     }
 
 
+@pytest.mark.slow
 def test_messy_proportions_follow_online_retail(messy_base, online_retail_shares):
     tx, injected = messy_base.transactions, messy_base.truth.injected
     shares = online_retail_shares
@@ -375,6 +382,7 @@ def test_removing_the_mess_gives_back_the_clean_lines(messy_base):
                                   expected.sort_values(key, ignore_index=True))
 
 
+@pytest.mark.slow
 def test_messy_does_not_change_customers_or_contacts(messy_base):
     clean = make_customer_base(2_000, n_segments=6, random_state=1)
     pd.testing.assert_frame_equal(clean.customers, messy_base.customers)
@@ -385,6 +393,7 @@ def test_messy_does_not_change_customers_or_contacts(messy_base):
 # ---------------------------------------------------------------------- parameters
 
 
+@pytest.mark.slow
 @given(n_segments=st.integers(1, 10), n=st.integers(1, 300))
 def test_any_number_of_segments_and_customers(n_segments, n):
     base = make_customer_base(n, n_segments, random_state=0, n_contacts=10)

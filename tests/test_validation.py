@@ -458,6 +458,7 @@ def test_check_numeric_column_allows_nan_but_still_refuses_inf():
         max_size=40,
     )
 )
+@pytest.mark.slow
 def test_check_numeric_column_nan_count_and_first_position(values):
     df = pd.DataFrame({"v": values})
     nan = [i for i, x in enumerate(values) if x != x]
