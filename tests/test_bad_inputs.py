@@ -308,6 +308,7 @@ DATES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", params(DATES))
 def test_rfm_dates(case: Case) -> None:
     run_case(case)

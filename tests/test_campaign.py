@@ -174,6 +174,7 @@ def test_inputs_are_not_mutated():
 probs = st.lists(st.floats(0, 1), min_size=1, max_size=60)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(probs, st.floats(0, 5), st.floats(0, 100), st.floats(0, 50))
 def test_profit_curve_is_the_cumulative_sum_and_the_best_depth_maximises_it(p, c, v, f):
@@ -185,6 +186,7 @@ def test_profit_curve_is_the_cumulative_sum_and_the_best_depth_maximises_it(p, c
     assert plan.best_n_contacts == 0 or plan.best_profit > -1e-12
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(probs, st.floats(0.1, 5), st.floats(1, 100), st.floats(0.5, 0.99))
 def test_bands_contain_the_expected_profit(p, c, v, level):
@@ -209,6 +211,7 @@ def test_input_order_does_not_matter(rows, random):
     assert a.best_n_contacts == b.best_n_contacts
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(probs, st.floats(0.5, 5), st.floats(5, 50))
 def test_chosen_depth_respects_the_budget_and_is_best_within_it(p, c, budget):
@@ -494,6 +497,7 @@ def test_plot_returns_the_axes_with_bands_and_roi():
     assert not hasattr(ax2, "right_ax")
 
 
+@pytest.mark.slow
 def test_docstring_examples_run():
     import matplotlib
 

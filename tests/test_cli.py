@@ -92,6 +92,7 @@ def test_rfm_writes_the_library_table_scores_and_exclusions(base, tmp_path):
             assert re.search(rf"{re.escape(str(name))}\s+{size}\n", out)
 
 
+@pytest.mark.slow
 def test_rfm_on_a_messy_gzip_file_counts_every_rule(messy, tmp_path):
     path = tmp_path / "tx.csv.gz"
     messy.transactions.to_csv(path, index=False)
@@ -171,6 +172,7 @@ def test_segment_auto_on_parquet_reports_the_k_it_writes(customers, tmp_path):
     assert criteria.index.min() == 2 and criteria.index.max() == 10
 
 
+@pytest.mark.slow
 def test_segment_fixed_k_equals_the_library_on_the_same_frame(customers, tmp_path):
     path = tmp_path / "customers.csv"
     customers.to_csv(path)
@@ -274,6 +276,7 @@ def test_score_missing_columns_name_the_flags(base, tmp_path):
 # ------------------------------------------------------------------------------- quality
 
 
+@pytest.mark.slow
 def test_quality_checks_equal_the_library_report(base, customers, tmp_path):
     frame = customers[["recency_days", "frequency", "monetary", "age", "region"]].copy()
     frame["segment"] = base.truth.segment.reindex(frame.index).to_numpy()
@@ -444,6 +447,7 @@ def test_an_unknown_encoding_is_named(base, tmp_path):
     assert_error(code, err, r"--encoding 'klingon' is not an encoding.*--encoding utf-8")
 
 
+@pytest.mark.slow
 def test_score_leaves_out_excluded_columns_and_reports_a_held_out_auc(base, tmp_path):
     contacts = base.contacts.assign(leak=base.contacts["converted"] * 1.0)
     path = tmp_path / "contacts.csv"
@@ -468,6 +472,7 @@ def test_columns_and_exclude_together_are_refused(base, tmp_path):
     assert_error(code, err, r"Pass --columns .* or --exclude .*, not both")
 
 
+@pytest.mark.slow
 def test_segment_skips_text_dates_and_ids_with_a_line_each(base, tmp_path):
     table = cs.rfm_table(base.transactions, customer_id_col="customer_id", datetime_col="date",
                          monetary_value_col="amount", invoice_col="invoice_id",

@@ -204,6 +204,7 @@ def test_gap_statistic_equals_an_independent_computation():
     assert result.k == expected == 2
 
 
+@pytest.mark.slow
 @settings(max_examples=15)
 @given(seed=st.integers(0, 10_000), n=st.integers(12, 60), d=st.integers(1, 4))
 def test_cuts_are_nested(seed, n, d):
@@ -267,6 +268,7 @@ def test_same_seed_same_result(three):
 # ---------------------------------------------------------- business constraints
 
 
+@pytest.mark.slow
 def test_small_segments_make_a_k_inadmissible():
     X = np.vstack([blobs(1, [[0, 0], [9, 0]], n=200), blobs(2, [[4, 9]], n=12)])
     free = select_cut(ward_tree(X), X, k_range=(2, 6), random_state=0)
@@ -420,6 +422,7 @@ def test_inertia_gain_bars(result):
 # ----------------------------------------------------- HierarchicalSegmenter("auto")
 
 
+@pytest.mark.slow
 def test_segmenter_auto_cuts_where_select_cut_does(three):
     X, tree = three
     seg = HierarchicalSegmenter("auto", k_range=(1, 8), random_state=0).fit(X)

@@ -100,6 +100,7 @@ def test_non_positive_quantities(retail):
     assert (retail["Quantity"] <= 0).sum() == 10_624
 
 
+@pytest.mark.slow
 def test_exact_duplicates_over_the_original_columns(retail):
     assert retail.duplicated(subset=ORIGINAL).sum() == 5_268
 

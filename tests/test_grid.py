@@ -189,6 +189,7 @@ def card(synthetic):
         return cs.LogisticScorecard().fit(X, y)
 
 
+@pytest.mark.slow
 def test_from_scorecard_gives_the_cards_totals_and_grades(synthetic, card):
     _, X, _ = synthetic
     grid = PointsGrid.from_scorecard(card)
@@ -247,6 +248,7 @@ def _assert_same(paths):
         assert list(grades) == list(ref_grades), name
 
 
+@pytest.mark.slow
 def test_every_engine_and_sql_agree_on_the_b2b_grid(b2b_grid, b2b_contacts):
     _assert_same(_all_paths(b2b_grid, b2b_contacts))
 

@@ -163,6 +163,7 @@ def test_scipy_tools_accept_the_linkage():
         assert _same_partition(fcluster(Z, k, criterion="maxclust"), ward_tree(X).labels(k))
 
 
+@pytest.mark.slow
 def test_heights_never_decrease_and_cuts_are_nested():
     X, _ = make_blobs(300, centers=4, random_state=2)
     tree = ward_tree(X)
@@ -276,6 +277,7 @@ def test_centroids_and_weights_of_a_cut():
     np.testing.assert_array_equal(tree.weights(3), np.bincount(lab))
 
 
+@pytest.mark.slow
 def test_two_stage_identity_and_inertia():
     X, _ = make_blobs(6000, n_features=5, centers=5, random_state=1)
     seg = HierarchicalSegmenter(5, strategy="two_stage", n_micro=150, random_state=0).fit(X)
@@ -652,6 +654,7 @@ def test_plot_dendrogram_from_a_segmenter():
     assert inset.get_title() == "Inertia gain" and len(inset.patches) == 15
 
 
+@pytest.mark.slow
 def test_plot_dendrogram_from_linkage_or_tree_and_truncation():
     X = np.random.default_rng(0).normal(size=(3000, 2))
     tree = ward_tree(X)

@@ -218,6 +218,7 @@ def _dendrogram_colour_of_leaves(ax) -> dict[int, str]:
     return {leaf: colour_at[5.0 + 10.0 * i] for i, leaf in enumerate(leaves)}
 
 
+@pytest.mark.slow
 def test_a_segment_has_the_same_colour_in_the_dendrogram_map_and_stability_bars():
     X, _ = make_blobs(48, centers=4, cluster_std=0.6, random_state=3)
     seg = cs.HierarchicalSegmenter(4).fit(X)
@@ -335,6 +336,7 @@ def test_the_dendrogram_of_a_large_linkage_is_truncated_not_refused():
 # --------------------------------------------------------------------------- formatting
 
 
+@pytest.mark.slow
 def test_large_numbers_on_an_axis_use_one_unit():
     ax = _agg_axes()
     ax.bar([1, 2, 3], [4.2e6, 5e5, 2e4])

@@ -253,6 +253,7 @@ def test_stability_jaccard_is_one_when_every_refit_finds_the_segments_again():
     assert res.jaccard.shape == (4, 3) and res.sample_size == len(X)
 
 
+@pytest.mark.slow
 def test_stability_is_high_for_well_separated_segments_with_kmeans_and_ward():
     X, labels = blobs(n_per=(150, 200, 250), d=4, gap=6.0)
     for est in (KMeans(n_init=3), AgglomerativeClustering(linkage="ward")):
@@ -316,6 +317,7 @@ def test_segment_quality_with_stability_adds_columns_and_a_check():
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_true_synthetic_segments_pass_every_default_check(synthetic):
     X, truth, value = synthetic
     report = cs.segment_quality(X, truth, value=value, random_state=0)
@@ -348,6 +350,7 @@ def test_merging_two_true_segments_lowers_their_homogeneity(synthetic):
                                    check_index_type=False)
 
 
+@pytest.mark.slow
 def test_a_one_percent_segment_fails_size(synthetic):
     X, truth, _ = synthetic
     labels = truth.astype(str).to_numpy().copy()
@@ -360,6 +363,7 @@ def test_a_one_percent_segment_fails_size(synthetic):
     assert not report.checks.query("segment == 'tiny' and check == 'size_count'")["passed"].iloc[0]
 
 
+@pytest.mark.slow
 def test_profile_names_what_makes_true_segments_recognisable(small_base, synthetic):
     X, truth, _ = synthetic
     mixed = pd.concat([X, small_base.customers[["lifestyle", "trial", "region"]]], axis=1)
@@ -810,6 +814,7 @@ def test_thresholds_can_be_switched_off_and_defaults_are_documented():
         assert f"`{key}`" in guide, f"threshold {key} is not documented"
 
 
+@pytest.mark.slow
 def test_plots_return_axes_with_labels():
     import matplotlib.pyplot as plt
 

@@ -389,6 +389,7 @@ def test_table_matches_pandas_oracle(rows, returns, zero_amounts, duplicates, in
     assert rfm_exclusions(got)["rows"].sum() == len(tx)
 
 
+@pytest.mark.slow
 def test_messy_synthetic_base_matches_oracle_for_every_policy(messy_base):
     tx = messy_base.transactions
     end = messy_base.truth.as_of
@@ -467,6 +468,7 @@ def test_other_engines_equal_the_pandas_path(messy_base, engine, policies):
         expected.attrs["clientseg.rfm"]["netted_returns"]["rows"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
 def test_other_engines_without_invoices_and_time_zones(tiny_transactions, tz_aware_transactions,
                                                        engine):
@@ -516,6 +518,7 @@ def test_other_engines_without_invoices_and_time_zones(tiny_transactions, tz_awa
         ({}, {"invoice_col": "order"}, MissingColumnsError, r"'order' \(invoice_col\)"),
     ],
 )
+@pytest.mark.slow
 def test_other_engines_apply_the_policies(tiny_transactions, change, kwargs, error, pattern):
     frame = tiny_transactions.assign(**change)
     with pytest.raises(error, match=pattern):
@@ -730,6 +733,7 @@ def test_edges_learnt_once_score_the_next_snapshot(five):
     assert s1["f_score"].tolist() == refit["f_score"].tolist()
 
 
+@pytest.mark.slow
 @ignore_ties
 def test_reused_edges_reproduce_scores(online_retail):
     t = retail_table(online_retail, returns="drop")
@@ -843,6 +847,7 @@ _EXPECTED_FAILED = dict.fromkeys(
                                         "monetary": [0, 1]})],
     expected_failed_checks=lambda est: _EXPECTED_FAILED,
 )
+@pytest.mark.slow
 def test_sklearn_conformance(estimator, check):
     check(estimator)
 
@@ -1120,6 +1125,7 @@ def test_migration_by_hand():
     assert tidy.set_index(["from", "to"]).loc[("A", "B"), "rate"] == 0.5
 
 
+@pytest.mark.slow
 @ignore_ties
 def test_migration_between_two_real_snapshots(online_retail):
     t0 = retail_table(online_retail, returns="drop")  # full year

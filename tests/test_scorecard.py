@@ -242,6 +242,7 @@ def test_population_rate_prior_correction(simulated):
     assert corrected.predict_proba(X)[:, 1].mean() < plain.predict_proba(X)[:, 1].mean()
 
 
+@pytest.mark.slow
 def test_case_control_sample_recovers_population_probabilities():
     rng = np.random.default_rng(3)
     n = 200_000
@@ -303,6 +304,7 @@ def test_quantile_bands_keep_mass_points_apart():
     assert list(card.points_["level"]) == ["<1", ">=1"]
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(0, 30), min_size=1, max_size=300), st.integers(1, 12))
 def test_quantile_bands_never_split_ties_nor_leave_a_band_empty(values, n_bins):
     from clientseg.scorecard._banding import quantile_edges
@@ -488,6 +490,7 @@ def _names_equal(a: pd.Series, b: pd.Series) -> bool:
     return a.fillna("(none)").tolist() == b.fillna("(none)").tolist()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["polars", "polars-lazy", "duckdb"])
 def test_points_breakdown_n_top_on_engines_equals_pandas(simulated, card, kind):
     pl = pytest.importorskip("polars")
@@ -619,6 +622,7 @@ def test_psi_flags_drift(simulated, card):
 # ----------------------------------------------------------------------------- export
 
 
+@pytest.mark.slow
 def test_json_round_trip_scores_identically(simulated, card, tmp_path):
     X, _ = simulated
     text = card.to_json(tmp_path / "card.json")
@@ -986,6 +990,7 @@ def test_sklearn_conformance(estimator, check):
 # ----------------------------------------------------------------------------- plots, docs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gains", "lift", "calibration", "distribution"])
 def test_report_plots(simulated, card, kind):
     X, y = simulated
@@ -1311,6 +1316,7 @@ def test_polars_and_arrow_frames_score_like_pandas(simulated, card):
                                   card.points(X).to_numpy())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cache_chunks", [0, 2, 100])
 def test_design_cache_size_does_not_change_the_fit(monkeypatch, cache_chunks):
     # The dense design is cached chunk by chunk up to CACHE_BYTES; rebuilding some or all

@@ -298,6 +298,7 @@ def test_a_logistic_fit_recovers_the_true_coefficients():
     assert inside.mean() >= 0.85  # 95% intervals: about 95% of 30 cover
 
 
+@pytest.mark.slow
 def test_conversion_rate_matches_the_true_probabilities():
     base = make_customer_base(500, random_state=2, n_contacts=100_000)
     p = base.truth.conversion_probability(base.contacts)
@@ -307,6 +308,7 @@ def test_conversion_rate_matches_the_true_probabilities():
     assert 0.08 < y.mean() < 0.16  # a realistic campaign rate (bank data: 11.3%)
 
 
+@pytest.mark.slow
 def test_design_does_not_modify_contacts(small_base):
     before = small_base.contacts.copy(deep=True)
     small_base.truth.design(small_base.contacts)

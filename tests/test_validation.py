@@ -323,6 +323,7 @@ _NAMES = st.text(alphabet="abcdefgh_", min_size=1, max_size=6)
     data=st.data(),
     names=st.lists(_NAMES, min_size=1, max_size=8, unique=True),
 )
+@pytest.mark.slow
 def test_check_columns_lists_exactly_the_missing_columns(data, names):
     present = data.draw(st.lists(st.sampled_from(names), unique=True), label="present")
     columns = {f"param{i}": name for i, name in enumerate(names)}
